@@ -1,0 +1,297 @@
+"""The ABR plug-in boundary: what an algorithm sees (:class:`AbrContext`) and returns.
+
+An algorithm is an object with a ``name`` and ``decide(ctx) -> Decision`` (an ``int``
+is accepted as shorthand for ``Decision(rung)``), plus optional hooks:
+
+- ``first_rung(ctx) -> int``: the rung of the first segment (default: ``decide``).
+- ``should_abandon(ctx, progress) -> int | None``: called while a segment downloads;
+  return a lower rung to abandon the download and refetch at that rung.
+- ``on_download(sample, ctx)``: a transfer finished (feed your own estimator here).
+- ``on_wait(wait_s)``: the player idled (buffer full or an ABR-requested delay).
+- ``reset()``: forget per-session state (the object may be reused for a new session).
+
+Algorithms never read a clock or do I/O: everything arrives in ``ctx``. Parameters are
+declared with :class:`Param` so they can be listed, documented and overridden
+(``--abr bola:gamma_p=5,buffer_s=25``); presets bundle overrides (``bba:preset=pensieve``)
+and a simulator mode can pick a preset by default (``MODE_PRESETS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from abr.estimators import Estimator
+
+
+class TransferSample(NamedTuple):
+    """One finished transfer: ``t_s`` when it ended, its size, and how long it took.
+
+    ``ttfb_s`` is the time to the first byte (request latency); ``transfer_s`` the time
+    from first to last byte. ``rate_bps`` excludes the latency (Sabre, dash.js);
+    ``rate_with_latency_bps`` includes it (Pensieve's MPC measures size / delay).
+    """
+
+    t_s: float
+    size_bytes: int
+    ttfb_s: float
+    transfer_s: float
+
+    @property
+    def rate_bps(self) -> float:
+        return self.size_bytes * 8.0 / self.transfer_s if self.transfer_s > 0 else float("inf")
+
+    @property
+    def rate_with_latency_bps(self) -> float:
+        d = self.ttfb_s + self.transfer_s
+        return self.size_bytes * 8.0 / d if d > 0 else float("inf")
+
+    @property
+    def duration_s(self) -> float:
+        return self.ttfb_s + self.transfer_s
+
+
+class Progress(NamedTuple):
+    """An in-flight download, as the abandonment hook sees it."""
+
+    index: int
+    rung: int
+    size_bytes: int
+    bytes_loaded: int
+    elapsed_s: float  # since the request was sent
+    ttfb_s: float | None  # None until the first byte arrived
+
+
+@dataclass(slots=True)
+class Decision:
+    """The rung for the next segment, and an optional idle time before fetching it
+    (BOLA-O style oscillation damping)."""
+
+    rung: int
+    delay_s: float = 0.0
+    reason: str = ""
+
+
+class AbrContext:
+    """Everything an algorithm may know when it decides, as plain attributes.
+
+    The session updates one context object in place before each call; read what you
+    need during the call and do not keep the object (``snapshot()`` gives a copy).
+    Sizes are in bytes, rates in bits per second, times in seconds.
+    """
+
+    __slots__ = (
+        "now_s",
+        "media",
+        "segment_index",
+        "segment_count",
+        "segment_duration_s",
+        "buffer_s",
+        "max_buffer_s",
+        "startup",
+        "stalled",
+        "rungs",
+        "bitrates_bps",
+        "last_rung",
+        "playing_rung",
+        "samples",
+        "stall_count",
+        "rebuffer_s",
+        "live_latency_s",
+        "sizes_known",
+        "_size_rows",
+        "_durations",
+        "_estimate",
+    )
+
+    def __init__(
+        self,
+        *,
+        rungs: Sequence[Any],
+        bitrates_bps: Sequence[int],
+        size_rows: Sequence[Sequence[int]],
+        durations: Sequence[float],
+        max_buffer_s: float,
+        media: str = "video",
+        sizes_known: bool = True,
+        estimate: Callable[[], float | None] | None = None,
+    ) -> None:
+        self.now_s = 0.0
+        self.media = media
+        self.segment_index = 0
+        self.segment_count = len(size_rows)
+        self.segment_duration_s = durations[0] if durations else 0.0
+        self.buffer_s = 0.0
+        self.max_buffer_s = max_buffer_s
+        self.startup = True
+        self.stalled = False
+        self.rungs = tuple(rungs)
+        self.bitrates_bps = tuple(bitrates_bps)
+        self.last_rung: int | None = None
+        self.playing_rung: int | None = None
+        self.samples: list[TransferSample] = []
+        self.stall_count = 0
+        self.rebuffer_s = 0.0
+        self.live_latency_s: float | None = None
+        self.sizes_known = sizes_known
+        self._size_rows = size_rows
+        self._durations = durations
+        self._estimate = estimate or (lambda: None)
+
+    # Lazily computed views: only algorithms that read them pay for them.
+    @property
+    def next_sizes_bytes(self) -> Sequence[int]:
+        """Size of the next segment at every rung."""
+        return self._size_rows[self.segment_index]
+
+    def sizes_bytes(self, index: int) -> Sequence[int]:
+        """Sizes of segment ``index`` at every rung (lookahead for MPC-style algorithms)."""
+        return self._size_rows[index]
+
+    def duration_of(self, index: int) -> float:
+        return self._durations[index]
+
+    @property
+    def segments_left(self) -> int:
+        return self.segment_count - self.segment_index
+
+    @property
+    def throughput_bps(self) -> float | None:
+        """The session's bandwidth estimate (the algorithm's own estimator if it has one),
+        or None before the first sample."""
+        return self._estimate()
+
+    @property
+    def n_rungs(self) -> int:
+        return len(self.bitrates_bps)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "now_s": self.now_s,
+            "media": self.media,
+            "segment_index": self.segment_index,
+            "segment_count": self.segment_count,
+            "segment_duration_s": self.segment_duration_s,
+            "buffer_s": self.buffer_s,
+            "max_buffer_s": self.max_buffer_s,
+            "startup": self.startup,
+            "stalled": self.stalled,
+            "bitrates_bps": list(self.bitrates_bps),
+            "last_rung": self.last_rung,
+            "playing_rung": self.playing_rung,
+            "throughput_bps": self.throughput_bps,
+            "samples": len(self.samples),
+            "stall_count": self.stall_count,
+            "rebuffer_s": self.rebuffer_s,
+        }
+
+
+class AbrError(ValueError):
+    """A bad algorithm name, parameter or preset; the message says which."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A tunable parameter: default, type, one-line documentation."""
+
+    default: Any
+    doc: str = ""
+    type: type | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def coerce(self, name: str, value: Any) -> Any:
+        typ = self.type or type(self.default)
+        if isinstance(value, str) and typ is not str:
+            text = value.strip()
+            try:
+                if typ is bool:
+                    low = text.lower()
+                    if low in ("1", "true", "yes", "on"):
+                        value = True
+                    elif low in ("0", "false", "no", "off"):
+                        value = False
+                    else:
+                        raise ValueError(text)
+                elif typ is int:
+                    value = int(text)
+                elif typ is float:
+                    value = float(text)
+                elif typ is tuple:
+                    value = tuple(float(x) for x in text.replace("/", " ").split())
+                else:
+                    value = typ(text)
+            except ValueError:
+                raise AbrError(f"parameter {name}={value!r}: expected {typ.__name__}") from None
+        elif typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif typ is tuple and isinstance(value, list):
+            value = tuple(value)
+        if self.choices is not None and value not in self.choices:
+            raise AbrError(f"parameter {name}={value!r}: choose one of {', '.join(map(str, self.choices))}")
+        if typ in (int, float) and not isinstance(value, (int, float)):
+            raise AbrError(f"parameter {name}={value!r}: expected {typ.__name__}")
+        return value
+
+
+class AbrAlgorithm:
+    """Base class for algorithms (optional: any object with ``name`` and ``decide`` works).
+
+    Subclasses declare ``PARAMS`` (name -> :class:`Param`); ``__init__`` turns keyword
+    overrides into attributes of the same names. ``PRESETS`` maps a preset name to
+    overrides, ``MODE_PRESETS`` maps a simulator mode to the preset used by default in
+    that mode (so ``--mode pensieve --abr bba`` is Pensieve's BB without more flags).
+    """
+
+    name: ClassVar[str] = "abstract"
+    family: ClassVar[str] = ""
+    source: ClassVar[str] = ""
+    PARAMS: ClassVar[dict[str, Param]] = {}
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+    MODE_PRESETS: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        preset = params.pop("preset", None)
+        values = {k: p.default for k, p in self.PARAMS.items()}
+        if preset is not None:
+            if preset not in self.PRESETS:
+                known = ", ".join(self.PRESETS) or "none"
+                raise AbrError(f"{self.name}: unknown preset {preset!r} (known: {known})")
+            values.update(self.PRESETS[preset])
+        for k, v in params.items():
+            if k not in self.PARAMS:
+                known = ", ".join(self.PARAMS) or "none"
+                raise AbrError(f"{self.name}: unknown parameter {k!r} (known: {known})")
+            values[k] = self.PARAMS[k].coerce(k, v)
+        self.preset = preset
+        for k, v in values.items():
+            setattr(self, k, v)
+        self.reset()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.PARAMS}
+
+    def describe(self) -> str:
+        args = ",".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.name}:{args}" if args else self.name
+
+    def reset(self) -> None:
+        """Forget per-session state."""
+
+    def decide(self, ctx: AbrContext) -> Decision | int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+
+def highest_rung_below(bitrates_bps: Sequence[int], rate_bps: float) -> int:
+    """Index of the highest rung whose bitrate does not exceed ``rate_bps`` (0 if none)."""
+    best = 0
+    for i, b in enumerate(bitrates_bps):
+        if b <= rate_bps:
+            best = i
+        else:
+            break
+    return best

@@ -1,0 +1,1 @@
+"""The player: presentation model, sans-I/O session core, drivers, CLI."""

@@ -1,0 +1,190 @@
+"""Batch replays: many traces x many ABR algorithms, in one process or several.
+
+Python API::
+
+    from player.replay import run_session, replay
+    out = run_session("trace.json", "movie.json", "bola:gamma_p=5", mode="sabre")
+    out.row          # the result row (see player.results.RESULT_COLUMNS)
+    list(out.events) # the typed event log
+
+    for row in replay(["traces/"], "movie.json", ["bba", "bola"], mode="pensieve", jobs=2):
+        ...
+
+Rows come out in a fixed order (algorithm by algorithm, traces in sorted path order)
+whatever the number of jobs, and each worker process builds every algorithm once and
+reuses it (``reset()`` between sessions), so ``jobs=N`` gives the same rows as
+``jobs=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from abr.registry import create, load_class, parse_spec
+from player.config import SessionConfig, mode_config
+from player.presentation import Title, load_title
+from player.results import result_row
+from player.session import Session
+from player.sim import simulate
+from qoe.events import EventLog
+from traces.formats import iter_trace_files, load_trace
+from traces.model import Trace
+
+CHUNK = 16  # traces per task handed to a worker process
+
+
+@dataclass
+class SessionOutcome:
+    row: dict[str, Any]
+    session: Session
+
+    @property
+    def events(self) -> EventLog:
+        return self.session.log
+
+
+def _as_trace(trace: Trace | str | os.PathLike[str]) -> Trace:
+    if isinstance(trace, Trace):
+        return trace
+    return load_trace(Path(trace).resolve())
+
+
+def _as_title(title: Title | str | os.PathLike[str]) -> tuple[Title, str]:
+    if isinstance(title, Title):
+        return title, title.source
+    p = Path(title).resolve()
+    return load_title(p), str(p)
+
+
+def _config(mode: str, overrides: dict[str, Any] | None) -> SessionConfig:
+    return mode_config(mode, **(overrides or {}))
+
+
+def run_session(
+    trace: Trace | str | os.PathLike[str],
+    title: Title | str | os.PathLike[str],
+    abr: Any = "bba",
+    mode: str = "default",
+    *,
+    config: dict[str, Any] | None = None,
+    keep_events: bool = True,
+) -> SessionOutcome:
+    """Play one session in simulation; returns its result row and the session (events)."""
+    tr = _as_trace(trace)
+    tl, content = _as_title(title)
+    if isinstance(abr, str):
+        spec = abr
+        algo = create(abr, mode=mode)
+    else:
+        algo = abr
+        spec = str(getattr(abr, "describe", lambda: getattr(abr, "name", type(abr).__name__))())
+    cfg = _config(mode, config)
+    session = simulate(tl, tr, algo, config=cfg, keep_events=keep_events)
+    return SessionOutcome(result_row(session, tr, spec, content), session)
+
+
+# ----------------------------------------------------------------------------- workers
+_W: dict[str, Any] = {}
+
+
+def _init_worker(content: str, mode: str, overrides: dict[str, Any] | None) -> None:
+    _W.clear()
+    _W["title"] = load_title(content)
+    _W["content"] = content
+    _W["mode"] = mode
+    _W["config"] = _config(mode, overrides)
+    _W["abrs"] = {}
+
+
+def _run_chunk(task: tuple[str, list[str]]) -> list[dict[str, Any]]:
+    spec, paths = task
+    abrs = _W["abrs"]
+    algo = abrs.get(spec)
+    if algo is None:
+        algo = abrs[spec] = create(spec, mode=_W["mode"])
+    rows = []
+    for path in paths:
+        tr = load_trace(path)
+        session = simulate(_W["title"], tr, algo, config=_W["config"], keep_events=False)
+        rows.append(result_row(session, tr, spec, _W["content"]))
+    return rows
+
+
+def _sequential_only(spec: str) -> bool:
+    """Algorithms whose state deliberately carries over from one session to the next
+    (a reproduced reference quirk) must see the traces in order in one process."""
+    cls = load_class(parse_spec(spec).name)
+    return bool(getattr(cls, "carries_state_across_sessions", False))
+
+
+def collect_traces(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        out.extend(str(f.resolve()) for f in iter_trace_files(p))
+    return out
+
+
+def plan(trace_paths: Sequence[str], abr_specs: Sequence[str], chunk: int = CHUNK) -> list[tuple[str, list[str]]]:
+    tasks = []
+    for spec in abr_specs:
+        size = len(trace_paths) if _sequential_only(spec) else chunk
+        for i in range(0, len(trace_paths), max(size, 1)):
+            tasks.append((spec, list(trace_paths[i : i + size])))
+    return tasks
+
+
+def replay(
+    traces: Iterable[str | os.PathLike[str]],
+    content: str | os.PathLike[str],
+    abrs: Sequence[str],
+    mode: str = "default",
+    *,
+    jobs: int = 1,
+    config: dict[str, Any] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield one result row per (algorithm, trace), streaming (nothing is held)."""
+    content_path = str(Path(content).resolve())
+    load_title(content_path)  # fail early, in this process, with a clear message
+    _config(mode, config)
+    for spec in abrs:
+        create(spec, mode=mode)  # validate every spec before starting work
+    trace_paths = collect_traces(traces)
+    for p in trace_paths[:1]:
+        load_trace(p)
+    tasks = plan(trace_paths, list(abrs))
+    if jobs <= 1:
+        _init_worker(content_path, mode, config)
+        for task in tasks:
+            yield from _run_chunk(task)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(content_path, mode, config)) as ex:
+        for rows in ex.map(_run_chunk, tasks):
+            yield from rows
+
+
+def rerun(row: dict[str, Any], keep_events: bool = True) -> SessionOutcome:
+    """Run again the session a result row describes (same trace, title, ABR, config)."""
+    prov = json.loads(row["trace_provenance"])
+    from traces.model import Provenance
+
+    trace = trace_from_provenance(Provenance.from_dict(prov))
+    cfg = json.loads(row["config"])
+    mode = cfg.pop("mode")
+    return run_session(trace, row["content"], row["abr_spec"], mode=mode, config=cfg, keep_events=keep_events)
+
+
+def trace_from_provenance(prov: Any) -> Trace:
+    try:
+        from traces import from_provenance  # type: ignore[attr-defined]
+    except ImportError:
+        from_provenance = None
+    if from_provenance is not None:
+        return from_provenance(prov)
+    if prov.kind != "file":
+        raise ValueError(f"cannot rebuild a trace from provenance {prov.describe()}")
+    return load_trace(prov.source, prov.format)
