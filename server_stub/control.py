@@ -53,6 +53,7 @@ MANIFESTS = {
     "dash_ranges": "manifest-list.mpd",
     "hls": "master.m3u8",
     "hls_ranges": "master-br.m3u8",
+    "native": "title.json",
 }
 
 

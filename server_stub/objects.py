@@ -72,7 +72,11 @@ def resolve(title: CatalogTitle, parts: list[str]) -> Object | None:
         if name == "master-br.m3u8":
             return _text_object(manifests.hls_master(title, byte_ranges=True), _ctype(name), "manifest")
         if name == "title.json":
-            return _text_object(json.dumps(title.describe(sizes=True)), _ctype(name), "info")
+            # The stub's native description: ladder, exact sizes, and where the bytes are
+            # (URL templates relative to this file), for clients that skip manifests.
+            info = title.describe(sizes=True)
+            info["urls"] = {"init": "{rid}/init.mp4", "media": "{rid}/{number}.m4s", "start_number": 1}
+            return _text_object(json.dumps(info), _ctype(name), "info")
         return None
     if len(parts) != 2:
         return None
