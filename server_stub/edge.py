@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import numpy as np
 from aiohttp import web
 
 from server_stub.cache import LruCache
@@ -45,10 +46,10 @@ from server_stub.faults import NO_FAULT, Fate, FaultConfig, FaultError, FaultInj
 from server_stub.httputil import Handler, body_limit_middleware, json_error, read_json
 from server_stub.objects import COMPONENT, RangeNotSatisfiable, parse_range
 from server_stub.origin import ORIGIN_KEY_HEADER
+from server_stub.pacing import Pacer
 from server_stub.shaping import SessionLink, ShapingConfig, ShapingRegistry
 from server_stub.tokens import Signer, TokenError
-from traces.formats import read_sabre
-from traces.model import TraceError
+from traces.model import Provenance, Trace, TraceError
 
 log = logging.getLogger("abrlab.edge")
 
@@ -84,6 +85,31 @@ class CachedObject:
 
 class _Reset(Exception):
     """The fault injector reset the connection; the handler ends without a response."""
+
+
+def trace_from_entries(entries: Any, name: str) -> Trace:
+    """A trace from Sabre JSON entries (``{duration_ms, bandwidth_kbps, latency_ms}``)
+    already parsed from a request body; errors name the entry and the field."""
+    where = f"trace {name!r} in request body"
+    if not isinstance(entries, list) or not entries:
+        raise TraceError("trace must be a non-empty list of Sabre entries", where)
+    rows = []
+    for i, e in enumerate(entries, start=1):
+        if not isinstance(e, dict):
+            raise TraceError(f"entry {i} is not an object", where)
+        row = []
+        for key, default in (("duration_ms", None), ("bandwidth_kbps", None), ("latency_ms", 0)):
+            v = e.get(key, default)
+            if v is None:
+                raise TraceError(f"entry {i} has no {key!r}", where)
+            if type(v) not in (int, float):
+                raise TraceError(f"entry {i}: {key} is not a number: {v!r}", where)
+            row.append(v)
+        rows.append(row)
+    arr = np.asarray(rows, dtype=np.float64)
+    # The Trace constructor checks values (finite, non-negative, positive durations).
+    return Trace(arr[:, 0] / 1000.0, arr[:, 1] * 1000.0, arr[:, 2] / 1000.0, name=name,
+                 provenance=Provenance("file", where, "sabre"))
 
 
 def _kind(parts: list[str]) -> str:
@@ -146,6 +172,7 @@ class Edge:
         self.shaping = ShapingRegistry(config.shaping)
         self.faults = FaultInjector()
         self.metrics = EdgeMetrics()
+        self.pacer = Pacer(config.shaping.tick_wall_s)
         self._inflight: dict[tuple[Any, ...], asyncio.Future[CachedObject | int]] = {}
         self._client: aiohttp.ClientSession | None = None
         self.url: str | None = None  # set by whoever binds the edge to a socket
@@ -312,51 +339,46 @@ class Edge:
                 return resp
             await self._send_body(request, resp, body, link, first_byte_t, fate)
             await resp.write_eof()
-        except (ConnectionResetError, aiohttp.ClientConnectionResetError, asyncio.CancelledError):
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            # The client went away (abandoned the download, timed out, failed over):
+            # routine for an edge, nothing to log.
             self.metrics.aborted_by_client += 1
-            raise
+            raise _Reset() from None
         finally:
             self.metrics.active_transfers -= 1
         return resp
 
     async def _send_body(self, request: web.Request, resp: web.StreamResponse, body: memoryview, link: SessionLink | None, first_t: float, fate: Fate) -> None:
+        """Send ``body`` (headers are out): unshaped in one write, or through the pacer,
+        stopping at the fault injector's reset or stall points."""
         n = len(body)
-        reset_pos = int(fate.reset_at * n) if fate.reset_at is not None else None
-        stall_pos = int(fate.stall_at * n) if fate.stall_at is not None else None
+        marks = sorted(
+            (int(at * n), what) for at, what in ((fate.reset_at, "reset"), (fate.stall_at, "stall")) if at is not None
+        )
         pos = 0
         not_before = first_t
-        tick_t = self.config.shaping.tick_s * self.speed
-        while pos < n:
-            stop = n
-            for mark in (reset_pos, stall_pos):
-                if mark is not None and mark >= pos:
-                    stop = min(stop, mark)
-            if pos == reset_pos:
+        for stop, what in [*marks, (n, "end")]:
+            if stop > pos:
+                if link is None:
+                    await resp.write(body[pos:stop])
+                    self.metrics.bytes_served += stop - pos
+                    pos = stop
+                else:
+                    # Headers went out through aiohttp; the body goes straight to the
+                    # transport, paced (Content-Length is set, nothing is chunked).
+                    before = pos
+                    try:
+                        pos = await self.pacer.send(request.transport, link, body, pos, stop, not_before)
+                    finally:
+                        self.metrics.bytes_served += pos - before
+            if what == "reset":
                 reset_connection(request.transport)
                 raise _Reset()
-            if pos == stall_pos:
-                stall_pos = None
+            if what == "stall":
                 await self._stall(request, fate.stall_s)
                 if link is not None:
                     # Capacity during a stall is lost: the rest goes from now.
                     not_before = max(not_before, link.trace_now())
-                continue
-            if link is None:
-                k = stop - pos
-            else:
-                now_t = link.trace_now()
-                k = link.take(stop - pos, now_t, not_before)
-            if k:
-                await resp.write(body[pos : pos + k])
-                pos += k
-                self.metrics.bytes_served += k
-                continue
-            # Nothing due yet: wake at the next tick, or when the rest is due if sooner,
-            # so the last byte leaves on time.
-            assert link is not None
-            due = link.finish_time(stop - pos, not_before)
-            now_t = link.trace_now()
-            await self._sleep_until(link.wall(min(max(now_t, link.busy_until, not_before) + tick_t, due)))
 
     async def _stall(self, request: web.Request, stall_s: float | None) -> None:
         loop = asyncio.get_running_loop()
@@ -392,10 +414,9 @@ class Edge:
             return json_error(400, "elapsed_s must be a number >= 0")
         name = str(body.get("name") or "trace")
         try:
-            trace = read_sabre(json.dumps(body["trace"]), path=f"trace {name!r} in request body")
+            trace = trace_from_entries(body["trace"], name)
         except TraceError as e:
             return json_error(400, str(e))
-        trace = trace.with_(name=name)
         try:
             link = self.shaping.register(claims.sid, trace, float(elapsed))
         except OverflowError as e:
@@ -437,6 +458,7 @@ class Edge:
             "aborted_by_client": m.aborted_by_client,
             "cache": {**self.cache.stats.to_dict(), "used_bytes": self.cache.used_bytes, "capacity_bytes": self.cache.capacity_bytes, "objects": len(self.cache)},
             "faults_injected": dict(self.faults.injected),
+            "pacer": {"tick_s": self.pacer.tick_s, "ticks": self.pacer.ticks, "late_ticks": self.pacer.late_ticks, "active_flows": self.pacer.active},
             **self.load(),
         }
 

@@ -156,10 +156,18 @@ class SessionLink:
 @dataclass
 class ShapingConfig:
     speed: float = 1.0
-    # Wall seconds between a busy transfer's wake-ups; each sends what came due since.
-    tick_s: float = 0.004
+    # Trace seconds between a busy transfer's bursts (each sends what came due since):
+    # the granularity of the shaped curve. In wall time it is tick_s / speed, kept
+    # between min_tick_s (what an event loop can keep) and max_tick_s.
+    tick_s: float = 0.01
+    min_tick_s: float = 0.001
+    max_tick_s: float = 0.01
     max_sessions: int = 10000
     idle_expiry_s: float = 600.0  # wall seconds without traffic before a session is dropped
+
+    @property
+    def tick_wall_s(self) -> float:
+        return min(self.max_tick_s, max(self.min_tick_s, self.tick_s / self.speed))
 
 
 class ShapingRegistry:

@@ -32,7 +32,7 @@ The topology is a TOML file (every key optional; with no file, the defaults belo
     port = 0                  # first edge's port (+1 for each next); 0 = any
     cache_mb = 256
     backbone_latency_s = 0.02
-    tick_s = 0.004
+    tick_s = 0.01             # shaping granularity in trace seconds (>= 1 ms of wall time)
 
     [control]
     port = 0
@@ -112,7 +112,7 @@ class Topology:
     edge_port: int = 0
     cache_bytes: int = 256 * 1024 * 1024
     backbone_latency_s: float = 0.02
-    tick_s: float = 0.004
+    tick_s: float = 0.01
     control_port: int = 0
     token_ttl_s: float = 3600.0
     abr: str = "bola"

@@ -15,8 +15,8 @@ from typing import Protocol
 class Clock(Protocol):
     speed: float
 
-    def start(self) -> None:
-        """Make now() == 0 (the session starts)."""
+    def start(self, now_s: float = 0.0) -> None:
+        """Make now() == ``now_s`` (the session starts)."""
 
     def now(self) -> float:
         """Session seconds since ``start``."""
@@ -44,8 +44,8 @@ class ScaledClock:
     def _loop_time(self) -> float:
         return asyncio.get_running_loop().time()
 
-    def start(self) -> None:
-        self._t0 = self._loop_time()
+    def start(self, now_s: float = 0.0) -> None:
+        self._t0 = self._loop_time() - now_s / self.speed
 
     def now(self) -> float:
         if self._t0 is None:

@@ -165,21 +165,26 @@ class HttpDriver:
             await self._http.close()
             self._http = None
 
-    async def _register(self, ep: Endpoint) -> None:
-        """Hand the session's trace to ``ep`` (once per edge)."""
+    async def _register(self, ep: Endpoint, elapsed_s: float | None = None) -> float:
+        """Hand the session's trace to ``ep`` (once per edge); returns the edge's trace
+        time when it took it (``elapsed_s``, by default the session clock, plus however
+        long the request waited at the edge)."""
         if self._trace_json is None or ep.registered:
-            return
+            return self.clock.now()
         if ep.session_url is None:
             raise PlayError(f"{ep.name} is not an abrlab edge: it cannot shape by a trace (drop --trace)")
         assert self._http is not None and self.trace is not None
-        body = {"trace": self._trace_json, "name": self.trace.name, "elapsed_s": self.clock.now(), "speed": self.clock.speed}
+        elapsed = self.clock.now() if elapsed_s is None else elapsed_s
+        body = {"trace": self._trace_json, "name": self.trace.name, "elapsed_s": elapsed, "speed": self.clock.speed}
         async with self._http.post(ep.session_url, json=body, timeout=self._timeout()) as r:
             if r.status == 409:
                 info = await r.json()
                 raise PlayError(f"{ep.name} shapes at speed {info.get('speed')}, the player runs at {self.clock.speed:g}: pass the same --speed")
             if r.status != 200:
                 raise status_error(r.status, ep.session_url)
+            info = await r.json()
         ep.registered = True
+        return float(info.get("trace_time_s", elapsed))
 
     async def get_bytes(self, url: str, ref: Any = None) -> bytes:
         """A small object (manifest, init segment) with retries and failover."""
@@ -245,8 +250,16 @@ class HttpDriver:
         await self._open()
         try:
             await self.prefetch_inits()
-            self.clock.start()
-            session.start(0.0)
+            t0 = 0.0
+            if self._trace_json is not None:
+                # The trace starts when the edge takes it; start the session clock on
+                # the edge's reading so both sides agree on trace time.
+                try:
+                    t0 = await self._register(self.edges.endpoints[self.edges.current], 0.0)
+                except (aiohttp.ClientError, asyncio.TimeoutError, TransferError):
+                    pass  # that edge is failing; the first segment request fails over
+            self.clock.start(t0)
+            session.start(self.clock.now())
             status = asyncio.create_task(self._status_loop(session)) if self.on_status else None
             try:
                 medias = [p.media for p in session.pipelines]
