@@ -31,6 +31,8 @@ BUILTIN: dict[str, str] = {
     "throughput": "abr.throughput:ThroughputRule",
     "bba": "abr.bba:Bba",
     "bola": "abr.bola:BolaBasic",
+    "mpc": "abr.mpc:Mpc",
+    "robustmpc": "abr.mpc:RobustMpc",
 }
 
 

@@ -115,24 +115,42 @@ def _run_chunk(task: tuple[str, list[str]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _sequential_only(spec: str) -> bool:
+def _sequential_only(spec: str, mode: str | None = None) -> bool:
     """Algorithms whose state deliberately carries over from one session to the next
-    (a reproduced reference quirk) must see the traces in order in one process."""
+    (a reproduced reference quirk) must see the traces in order in one process. The
+    flag is read from the configured instance, so a parameter can switch it on
+    (``robustmpc:pensieve_quirks=true``) while other specs of the class run in parallel."""
     cls = load_class(parse_spec(spec).name)
-    return bool(getattr(cls, "carries_state_across_sessions", False))
+    if not hasattr(cls, "carries_state_across_sessions"):
+        return False
+    return bool(getattr(create(spec, mode=mode), "carries_state_across_sessions", False))
 
 
-def collect_traces(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+TRACE_ORDERS = ("sorted", "listdir")
+
+
+def collect_traces(paths: Iterable[str | os.PathLike[str]], order: str = "sorted") -> list[str]:
+    """The trace files under ``paths``, directory by directory. ``order="sorted"`` (the
+    default) sorts each directory's files by name; ``order="listdir"`` keeps the order
+    ``os.listdir`` returns, which is how Pensieve's load_trace.py reads a directory, so a
+    reference whose state carries across traces (RobustMPC's error history) can be
+    replayed in its own order."""
+    if order not in TRACE_ORDERS:
+        raise ValueError(f"unknown trace order {order!r} (known: {', '.join(TRACE_ORDERS)})")
     out: list[str] = []
     for p in paths:
-        out.extend(str(f.resolve()) for f in iter_trace_files(p))
+        files = iter_trace_files(p)
+        if order == "listdir" and Path(p).is_dir():
+            rank = {name: i for i, name in enumerate(os.listdir(p))}
+            files = sorted(files, key=lambda f: rank.get(f.name, len(rank)))
+        out.extend(str(f.resolve()) for f in files)
     return out
 
 
-def plan(trace_paths: Sequence[str], abr_specs: Sequence[str], chunk: int = CHUNK) -> list[tuple[str, list[str]]]:
+def plan(trace_paths: Sequence[str], abr_specs: Sequence[str], chunk: int = CHUNK, mode: str | None = None) -> list[tuple[str, list[str]]]:
     tasks = []
     for spec in abr_specs:
-        size = len(trace_paths) if _sequential_only(spec) else chunk
+        size = len(trace_paths) if _sequential_only(spec, mode) else chunk
         for i in range(0, len(trace_paths), max(size, 1)):
             tasks.append((spec, list(trace_paths[i : i + size])))
     return tasks
@@ -146,6 +164,7 @@ def replay(
     *,
     jobs: int = 1,
     config: dict[str, Any] | None = None,
+    order: str = "sorted",
 ) -> Iterator[dict[str, Any]]:
     """Yield one result row per (algorithm, trace), streaming (nothing is held)."""
     content_path = str(Path(content).resolve())
@@ -153,10 +172,10 @@ def replay(
     _config(mode, config)
     for spec in abrs:
         create(spec, mode=mode)  # validate every spec before starting work
-    trace_paths = collect_traces(traces)
+    trace_paths = collect_traces(traces, order)
     for p in trace_paths[:1]:
         load_trace(p)
-    tasks = plan(trace_paths, list(abrs))
+    tasks = plan(trace_paths, list(abrs), mode=mode)
     if jobs <= 1:
         _init_worker(content_path, mode, config)
         for task in tasks:

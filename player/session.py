@@ -156,6 +156,9 @@ class _Pipeline:
             sizes_known=track.sizes_known,
             estimate=self.estimate,
         )
+        # Where this session stops (may be before the title's end): horizon-based ABRs
+        # (MPC) must not plan past it.
+        self.ctx.segment_count = end_index
 
     def estimate(self) -> float | None:
         est = self.estimator
