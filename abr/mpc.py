@@ -131,7 +131,6 @@ class SequencePlanner:
         n = self.n
         q = self.q
         lsq = self.lsq
-        ls = self.ls
         G: list[list[list[float]]] = [[] for _ in range(h + 1)]
         G[h] = [[0.0] * n for _ in lams]
         rng_up = range(n - 1, -1, -1)
