@@ -316,7 +316,7 @@ class Mpc(AbrAlgorithm):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        if self.pensieve_quirks:  # type: ignore[attr-defined]
+        if getattr(self, "pensieve_quirks", False):
             self.carry_errors = True
             self.sizes_ahead = True
             self.ties = "last"
@@ -405,3 +405,95 @@ class RobustMpc(Mpc):
     name = "robustmpc"
     source = "Yin et al., SIGCOMM 2015 (RobustMPC); reference implementation Pensieve test/mpc.py (hongzimao/pensieve)"
     ROBUST = True
+
+
+class FastMpc(RobustMpc):
+    """FastMPC (Yin et al., SIGCOMM 2015, Sec. 4.3): the RobustMPC decision read from a
+    table instead of searched online.
+
+    The table is precomputed over a grid of (buffer level, last rung, predicted
+    throughput) for segments of the rungs' nominal sizes (bitrate x duration, the paper's
+    CBR assumption), one table per remaining horizon: buffer from 0 in steps of
+    ``buffer_step_s`` up to ``buffer_max_s``, throughput on ``throughput_bins`` log-spaced
+    points from ``throughput_lo_frac`` x the lowest to ``throughput_hi_frac`` x the top
+    bitrate. At run time both inputs are rounded *down* to the grid (the conservative
+    side) and the entry is looked up; every entry is the exact RobustMPC decision at its
+    grid point (the same search, so the same tie-breaking). Tables are built on first use
+    and shared by every FastMPC with the same ladder, duration and parameters.
+    """
+
+    name = "fastmpc"
+    source = "Yin et al., SIGCOMM 2015 (FastMPC: table over discretised buffer, last rung, throughput)"
+    PARAMS: ClassVar[dict[str, Param]] = {
+        k: v for k, v in Mpc.PARAMS.items() if k not in ("sizes", "sizes_ahead", "pensieve_quirks")
+    }
+    PARAMS.update({
+        "buffer_step_s": Param(1.0, "buffer grid step (seconds)", float),
+        "buffer_max_s": Param(60.0, "largest buffer level in the table", float),
+        "throughput_bins": Param(40, "log-spaced throughput grid points", int),
+        "throughput_lo_frac": Param(0.25, "lowest grid throughput as a fraction of the lowest bitrate", float),
+        "throughput_hi_frac": Param(2.0, "highest grid throughput as a multiple of the top bitrate", float),
+    })
+    _TABLES: ClassVar[dict[tuple[Any, ...], list[list[list[int]]]]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.sizes = "nominal"
+        self.sizes_ahead = False
+        if self.buffer_step_s <= 0 or self.buffer_max_s <= 0 or self.throughput_bins < 2:  # type: ignore[attr-defined]
+            raise AbrError("fastmpc: buffer_step_s, buffer_max_s must be positive and throughput_bins >= 2")
+
+    def grid_mbps(self, bitrates: Sequence[int]) -> list[float]:
+        lo = self.throughput_lo_frac * bitrates[0] / 8e6  # type: ignore[attr-defined]
+        hi = self.throughput_hi_frac * bitrates[-1] / 8e6  # type: ignore[attr-defined]
+        n = self.throughput_bins  # type: ignore[attr-defined]
+        return [lo * (hi / lo) ** (j / (n - 1)) for j in range(n)]
+
+    def grid_buffers(self) -> list[float]:
+        n = int(math.floor(self.buffer_max_s / self.buffer_step_s + 1e-9)) + 1  # type: ignore[attr-defined]
+        return [i * self.buffer_step_s for i in range(n)]  # type: ignore[attr-defined]
+
+    def nominal_dl(self, bitrates: Sequence[int], dur: float, h: int, bw: float) -> list[list[float]]:
+        mb = [b * dur / 8.0 / 1000000.0 for b in bitrates]
+        return [[x / bw for x in mb] for _ in range(h)]
+
+    def table(self, bitrates: Sequence[int], dur: float, h: int) -> list[list[list[int]]]:
+        key = (tuple(bitrates), dur, h, self.rebuf_penalty, self.smooth_penalty, self.ties,  # type: ignore[attr-defined]
+               self.buffer_step_s, self.buffer_max_s, self.throughput_bins,  # type: ignore[attr-defined]
+               self.throughput_lo_frac, self.throughput_hi_frac)  # type: ignore[attr-defined]
+        t = self._TABLES.get(key)
+        if t is None:
+            planner = self.planner(bitrates)
+            ties_last = self.ties == "last"  # type: ignore[attr-defined]
+            grid = self.grid_mbps(bitrates)
+            bufs = self.grid_buffers()
+            t = []
+            for last in range(len(bitrates)):
+                rows = []
+                for b in bufs:
+                    rows.append([
+                        planner.best_first_rung(self.nominal_dl(bitrates, dur, h, bw), [dur] * h, b, last, ties_last)
+                        for bw in grid
+                    ])
+                t.append(rows)
+            self._TABLES[key] = t
+        return t
+
+    def decide(self, ctx: AbrContext) -> int:
+        bw = self.prediction_mbps()
+        if bw is None or bw <= 0:
+            return 0
+        h = min(self.horizon, ctx.segment_count - ctx.segment_index)  # type: ignore[attr-defined]
+        if h <= 0:
+            return 0
+        t = self.table(ctx.bitrates_bps, ctx.segment_duration_s, h)
+        grid = self.grid_mbps(ctx.bitrates_bps)
+        j = 0
+        for k, g in enumerate(grid):
+            if g <= bw:
+                j = k
+            else:
+                break
+        i = min(int(ctx.buffer_s / self.buffer_step_s), len(t[0]) - 1)  # type: ignore[attr-defined]
+        last = ctx.last_rung if ctx.last_rung is not None else 0
+        return t[last][i][j]
