@@ -116,13 +116,13 @@ def conversion_losses(trace: Trace, fmt: str) -> list[str]:
     if not spec.carries_latency and np.any(trace.latencies_s > 0):
         lat = np.unique(trace.latencies_s)
         what = f"{lat[0] * 1000:g} ms" if lat.size == 1 else f"{lat.min() * 1000:g}-{lat.max() * 1000:g} ms"
-        out.append(f"latency ({what}): {fmt} has no latency")
+        out.append(f"drops the latency ({what}): {fmt} has none")
     if fmt != "cooked" and trace.cooked_columns is not None:
         if trace.start_s != 0:
-            out.append(f"the cooked start time {trace.start_s!r} s: {fmt} traces start at 0")
-        out.append("the cooked first-line rate (never used by Pensieve)")
+            out.append(f"drops the cooked start time ({trace.start_s!r} s): {fmt} traces start at 0")
+        out.append("drops the cooked first-line rate (which Pensieve never uses)")
     if not spec.exact:
-        out.append(f"capacity is quantised to {PACKET_BYTES}-byte packets per millisecond")
+        out.append(f"quantises the capacity to whole {PACKET_BYTES}-byte packets per millisecond")
     return out
 
 
