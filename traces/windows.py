@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from traces.capacity import cumulative_bits
 from traces.model import Provenance, Trace, TraceError
 
 _EPS = 1e-9
@@ -49,12 +50,27 @@ def window(trace: Trace, start_s: float, duration_s: float) -> Trace:
     )
 
 
-def windows(trace: Trace, length_s: float, step_s: float | None = None) -> list[Trace]:
-    """Every whole window of ``length_s`` seconds, starting every ``step_s`` (default:
-    back to back). A trace shorter than one window gives none; a trailing part shorter
-    than a window is dropped."""
+def window_starts(trace: Trace, length_s: float, step_s: float | None = None) -> list[float]:
+    """Where each whole window of ``length_s`` starts, one every ``step_s`` (default: back
+    to back). A trace shorter than one window has none; a trailing part is dropped."""
     step = length_s if step_s is None else step_s
     if not (length_s > 0 and step > 0):
         raise TraceError("window length and step must be positive", trace.provenance.source)
-    n = int(np.floor((trace.duration_s - length_s) / step + _EPS)) + 1 if trace.duration_s + _EPS >= length_s else 0
-    return [window(trace, k * step, length_s) for k in range(n)]
+    if trace.duration_s + _EPS < length_s:
+        return []
+    n = int(np.floor((trace.duration_s - length_s) / step + _EPS)) + 1
+    return [k * step for k in range(n)]
+
+
+def windows(trace: Trace, length_s: float, step_s: float | None = None) -> list[Trace]:
+    """Every whole window (see :func:`window_starts`) that carries some capacity.
+
+    A window lying entirely in an outage is not a playable trace and is left out; use
+    :func:`window_starts` and :func:`has_capacity` to count them.
+    """
+    return [window(trace, s, length_s) for s in window_starts(trace, length_s, step_s) if has_capacity(trace, s, length_s)]
+
+
+def has_capacity(trace: Trace, start_s: float, duration_s: float) -> bool:
+    """Whether the span carries any capacity at all."""
+    return bool(cumulative_bits(trace, start_s + duration_s) - cumulative_bits(trace, start_s) > 0)

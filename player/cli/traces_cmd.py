@@ -24,7 +24,7 @@ from traces.formats import FORMATS, conversion_losses, format_for_path, get_form
 from traces.generators import load_profiles, markov_trace, step_trace
 from traces.model import Trace, constant_trace
 from traces.stats import DEFAULT_BIN_S, DEFAULT_OUTAGE_FRACTION, summarize_stats, trace_stats
-from traces.windows import windows
+from traces.windows import has_capacity, window, window_starts
 
 
 def _user_error(message: str) -> Exception:
@@ -154,22 +154,26 @@ def register(app: typer.Typer) -> None:
         files = iter_trace_files(src)
         _out_dir(out_dir, force)
         seen: set[str] = set()
-        written = skipped = 0
+        written = short = outages = 0
         for f in files:
             tr = load_trace(f)
-            cut = windows(tr, length, step)
-            if not cut:
-                skipped += 1
-                continue
-            for k, w in enumerate(cut):
+            starts = window_starts(tr, length, step)
+            short += not starts
+            for k, start in enumerate(starts):
+                if not has_capacity(tr, start, length):
+                    outages += 1  # a window of pure outage is not a playable trace
+                    continue
+                w = window(tr, start, length)
                 target = out_dir / f"{f.stem}_w{k:03d}{_ext(to)}"
                 _check_output(target, files, force)
                 _note(w, to, seen)
                 save_trace(w, target, to)
                 written += 1
         msg = f"wrote {written} windows of {length:g} s to {out_dir}"
-        if skipped:
-            msg += f" ({skipped} traces shorter than one window)"
+        if short:
+            msg += f"; {short} traces shorter than one window"
+        if outages:
+            msg += f"; left out {outages} windows with no capacity at all"
         print(msg)
 
     @traces_app.command("filter")
