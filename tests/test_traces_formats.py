@@ -237,3 +237,50 @@ def test_sabre_writer_keeps_whole_units_readable():
     text = write_sabre(step_trace([(1.013, 1285e3, 0.1)]))
     assert json.loads(text) == [{"duration_ms": 1013, "bandwidth_kbps": 1285, "latency_ms": 100}]
     assert math.isclose(json.loads(write_sabre(step_trace([(0.0005, 1.5)])))[0]["bandwidth_kbps"], 0.0015)
+
+
+# ----------------------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_entries = st.lists(
+    st.tuples(
+        st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False),
+        st.floats(0, 1e9, allow_nan=False, allow_infinity=False),
+        st.floats(0, 2.0, allow_nan=False, allow_infinity=False),
+    ),
+    min_size=1,
+    max_size=30,
+).filter(lambda es: sum(d * r for d, r, _ in es) > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_entries)
+def test_any_trace_round_trips_exactly_through_csv_and_closely_through_sabre(entries):
+    tr = Trace(*map(np.array, zip(*entries)))
+    assert convert(tr, "csv").sha256 == tr.sha256
+    back = convert(tr, "sabre")
+    assert capacity_error(tr, back).relative < 1e-12
+    np.testing.assert_allclose(back.latencies_s, tr.latencies_s, rtol=1e-15, atol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 400), st.floats(0, 50e6, allow_nan=False)), min_size=1, max_size=20
+    ).filter(lambda es: sum(ms * r for ms, r in es) / 1000 >= 2 * PACKET_BITS)
+)
+def test_any_whole_ms_trace_round_trips_through_mahimahi_within_a_packet_and_a_half(entries):
+    tr = Trace(np.array([ms / 1000 for ms, _ in entries]), np.array([r for _, r in entries]), np.zeros(len(entries)))
+    back = read_mahimahi(write_mahimahi(tr))
+    assert back.duration_s == pytest.approx(tr.duration_s, abs=1e-12)
+    assert capacity_error(tr, back).max_abs_bits <= 1.5 * PACKET_BITS + 1e-6
+
+
+def test_byte_order_mark_and_crlf_are_tolerated(tmp_path):
+    p = tmp_path / "bom.json"
+    p.write_bytes(b'\xef\xbb\xbf[{"duration_ms": 1000, "bandwidth_kbps": 500}]\r\n')
+    assert load_trace(p).mean_rate_bps == 500e3
+    m = tmp_path / "crlf.down"
+    m.write_bytes(b"1\r\n2\r\n2\r\n")
+    assert load_trace(m).total_bits == 3 * PACKET_BITS

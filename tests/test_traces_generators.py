@@ -66,7 +66,7 @@ def test_four_named_profiles_ship():
 
 # Tolerances between a long generated sample and the real traces' statistics (these are
 # model error, not just sampling noise: a first-order chain cannot hold the 3G logs'
-# lag-1 autocorrelation of 0.95 exactly; measured gaps are in traces/README.md).
+# lag-1 autocorrelation of 0.95 exactly; measured gaps are in README.md, "Traces").
 TOL_MEAN = 0.05  # relative
 TOL_STD = 0.06  # relative
 TOL_QUANTILE_MASS = 0.03  # share of generated samples below the real p10/p50/p90

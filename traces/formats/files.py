@@ -84,7 +84,7 @@ def load_trace(path: str | os.PathLike[str], fmt: str | None = None) -> Trace:
     except OSError as e:
         raise TraceError(f"cannot read ({e.strerror})", str(p)) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark is not content
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise TraceError(f"binary data (undecodable byte at offset {e.start}), not a trace", str(p), line) from None
