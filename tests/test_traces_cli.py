@@ -73,6 +73,12 @@ def test_generate_profiles_and_constant(tmp_path):
     assert r.returncode == 0, r.stderr
     files = sorted((tmp_path / "set").iterdir())
     assert [f.name for f in files] == ["lte-seed4.json", "lte-seed5.json", "lte-seed6.json"]
+    r = abrlab("traces", "convert", tmp_path / "set", tmp_path / "set_csv", "--to", "csv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for f in files:
+        assert load_trace(tmp_path / "set_csv" / f"{f.stem}.csv").sha256 == load_trace(f).sha256
+    r = abrlab("traces", "convert", tmp_path / "set", tmp_path / "set2", cwd=tmp_path)
+    assert r.returncode == 2 and "needs --to" in r.stderr
     r = abrlab("traces", "generate", tmp_path / "c.down", "--constant-mbps", "12", "--duration", "0.01", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "c.down").read_text() == "".join(f"{k}\n" for k in range(1, 11))

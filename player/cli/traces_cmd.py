@@ -56,7 +56,7 @@ def _note(trace: Trace, fmt: str, seen: set[str]) -> None:
             print(f"note: writing {fmt} {loss}", file=sys.stderr)
 
 
-def _out_dir(path: Path, force: bool) -> None:
+def _out_dir(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise _user_error(f"{path}: exists and is not a directory")
     path.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
             if to is None:
                 raise _user_error("converting a directory needs --to FORMAT")
             files = iter_trace_files(src)
-            _out_dir(out, force)
+            _out_dir(out)
             targets = [out / (f.stem + _ext(to)) for f in files]
             for f, target in zip(files, targets):
                 _check_output(target, files, force)
@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
         """Cut traces into LENGTH-second windows (sliding with --step), one file each."""
         get_format(to)
         files = iter_trace_files(src)
-        _out_dir(out_dir, force)
+        _out_dir(out_dir)
         seen: set[str] = set()
         written = short = outages = 0
         for f in files:
@@ -203,7 +203,7 @@ def register(app: typer.Typer) -> None:
             bin_s=bin_s,
         )
         files = iter_trace_files(src)
-        _out_dir(out_dir, force)
+        _out_dir(out_dir)
         kept = 0
         for f in files:
             if bounds.admits(load_trace(f)):
@@ -241,7 +241,7 @@ def register(app: typer.Typer) -> None:
         if count > 1 or out.is_dir():
             fmt = to or "sabre"
             get_format(fmt)
-            _out_dir(out, force)
+            _out_dir(out)
             targets = [out / f"{t.name}{_ext(fmt)}" for t in made]
         else:
             fmt = to or format_for_path(out)
