@@ -486,7 +486,7 @@ class _MpdReader:
                 start_s=(tm.times[0] - pto) / timescale if tm.times else 0.0, init=init, kind="timeline",
                 first_number=start_number, timescale=timescale, times=tm.times, pto=pto,
             )
-            segs.nominal_duration_s = tm.nominal_max / timescale  # type: ignore[attr-defined]
+            segs.nominal_duration_s = tm.nominal_max / timescale
             if tm.open_ended:
                 segs.open_duration_s = tm.durations[-1] / timescale if tm.durations else None
             rep.segments = segs
@@ -512,7 +512,7 @@ class _MpdReader:
                 durs[-1] = max(period_dur - (n - 1) * seg_s, 1e-6)  # the last one ends with the Period
             segs = Segments(durs, locator, init=init, kind="template", first_number=start_number,
                             timescale=timescale, pto=pto)
-        segs.nominal_duration_s = seg_s  # type: ignore[attr-defined]
+        segs.nominal_duration_s = seg_s
         rep.segments = segs
 
     def _segment_list(self, rep: Representation, base: str, a: Attrs, kids: dict, init: SegmentRef | None,
@@ -561,7 +561,7 @@ class _MpdReader:
         segs = Segments(durs, ListLocator(urls[:n], ranges[:n]), init=init, kind=kind, sizes_bytes=sizes,
                         first_number=start_number, timescale=timescale,
                         times=tm.times[:n] if tm is not None else None, pto=pto)
-        segs.nominal_duration_s = nominal  # type: ignore[attr-defined]
+        segs.nominal_duration_s = nominal
         rep.segments = segs
 
     def _segment_base(self, rep: Representation, base: str, a: Attrs, kids: dict, init: SegmentRef | None,
@@ -589,7 +589,7 @@ class _MpdReader:
                 self.warn(f"{where}: single-file {ctype} track in a Period of unknown length")
                 return
             segs = Segments([period_dur], ListLocator(None, None, url=base), init=init, kind="single")
-            segs.nominal_duration_s = period_dur  # type: ignore[attr-defined]
+            segs.nominal_duration_s = period_dur
             rep.segments = segs
             return
         rep.pending = PendingFetch(base, (0, 64 * 1024 - 1), "sidx-search", where)

@@ -65,7 +65,7 @@ def manifest_facts(m: Manifest, now_s: float | None = None) -> dict[str, Any]:
     ref, ref_media = reference_rung(m)
     seg_dur = first_count = None
     if ref is not None and ref.segments is not None:
-        seg_dur = getattr(ref.segments, "nominal_duration_s", None) or ref.segments.max_duration_s
+        seg_dur = ref.segments.nominal_duration_s or ref.segments.max_duration_s
         first_count = ref.segments.count
     out: dict[str, Any] = {
         "format": m.format,

@@ -381,10 +381,11 @@ class _HlsReader:
             locator=ListLocator([resolve(self.url, s.uri) for s in segs], ranges),
             init=init, kind="playlist", sizes_bytes=sizes, first_number=media_sequence + skipped,
         )
-        segments.nominal_duration_s = max(durations) if durations else None  # type: ignore[attr-defined]
+        segments.nominal_duration_s = max(durations) if durations else None
+        if len({(s.map or {}).get("uri") for s in segs}) > 1 or any(s.map and s.map.get("byte_range") != segs[0].map.get("byte_range") for s in segs if segs[0].map):  # type: ignore[union-attr]
+            segments.inits = [SegmentRef(s.map["uri"], s.map["byte_range"]) if s.map else None for s in segs]
         rep = Representation(id=None, bandwidth_bps=0, segments=segments, where="playlist")
         rep.extra["hls_segments"] = segs
-        rep.extra["inits"] = [s.map for s in segs]
         protection = [_key_protection(k) for k in scan.keys]
         total = float(sum(durations))
         period = Period(id=None, start_s=0.0, duration_s=total if not is_live else None,

@@ -87,6 +87,11 @@ class Segments:
     # An open-ended live template (dynamic MPD, @duration, no Period end): durations_s is
     # empty and the live window (player.manifest.live) says which numbers exist now.
     open_duration_s: float | None = None
+    # The nominal segment length inspect reports: @duration/@timescale, the longest S@d,
+    # the longest #EXTINF (the last segment is often cut short; this is not).
+    nominal_duration_s: float | None = None
+    # HLS: the init segment (EXT-X-MAP) of each segment when it changes along the playlist.
+    inits: list[SegmentRef | None] | None = None
 
     @property
     def count(self) -> int | None:

@@ -56,7 +56,7 @@ def _single_segment(m: Manifest, rep: Representation) -> None:
     if dur is None:
         raise ManifestError("no index and a Period of unknown length: segment timing unknown", m.source, rep.where)
     segs = Segments([dur], ListLocator(None, None, url=rep.media_url), init=rep.init, kind="single")
-    segs.nominal_duration_s = dur  # type: ignore[attr-defined]
+    segs.nominal_duration_s = dur
     rep.segments = segs
 
 
@@ -98,7 +98,7 @@ def _segments_from_sidx(m: Manifest, rep: Representation, pending: PendingFetch,
     media_url = rep.media_url or pending.url
     segs = Segments(durations, ListLocator(None, ranges, url=media_url), init=rep.init, kind="sidx",
                     sizes_bytes=[b - a + 1 for a, b in ranges], timescale=boxes[0].timescale)
-    segs.nominal_duration_s = max(durations)  # type: ignore[attr-defined]
+    segs.nominal_duration_s = max(durations)
     rep.segments = segs
 
 
