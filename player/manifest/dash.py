@@ -153,13 +153,15 @@ class _MpdReader:
                         else:
                             typ(v)
                     except (ValueError, OverflowError):
-                        self.warn(f"{path}@{attr}: {v!r} is not a {typ.__name__}; ignored")
+                        self.warn(f"{path}@{attr}: {v!r} is not a {typ.__name__}; read as text")
                         node.removeAttribute(attr)
+                        node.setAttribute(f"x-abrlab-{attr}", v)  # mpegdash never reads it; we do
             counts: dict[str, int] = {}
             for c in node.childNodes:
                 if c.nodeType == c.ELEMENT_NODE:
                     counts[c.localName] = counts.get(c.localName, 0) + 1
-                    stack.append((c, f"{path}/{c.localName}[{counts[c.localName]}]"))
+                    cid = c.getAttribute("id") if c.hasAttribute("id") else ""
+                    stack.append((c, f"{path}/{c.localName}[{counts[c.localName]}]" + (f"(id={cid})" if cid else "")))
 
     def _manifest(self, mpd: MPEGDASH, root: minidom.Element) -> Manifest:
         a = self.attrs(root, "MPD")
@@ -272,7 +274,7 @@ class _MpdReader:
     # ------------------------------------------------------------------ adaptation set
     def _adaptation_set(self, el: minidom.Element, node: Any, j: int, pwhere: str, pbase: str,
                         psegs: dict[str, minidom.Element | None], period_dur: float | None, dynamic: bool) -> AdaptationSet | None:
-        aid = el.getAttribute("id") if el.hasAttribute("id") else None
+        aid = el.getAttribute("id") or el.getAttribute("x-abrlab-id") or None
         where = f"{pwhere}/AdaptationSet[{j + 1}]" + (f"(id={aid})" if aid else "")
         rep_els = children(el, "Representation")
         ctype = self._content_type(el, node, rep_els)
@@ -298,7 +300,7 @@ class _MpdReader:
             content_type=ctype, representations=reps, id=aid, mime_type=node.mime_type,
             lang=node.lang, label=node.label or (text_of(child(el, "Label")) if child(el, "Label") else None),
             roles=roles, content_protection=aprot, trick_mode=trick, where=where,
-            group_id=a.str("group"),
+            group_id=a.str("group") or a.str("x-abrlab-group"),
         )
 
     def _content_type(self, el: minidom.Element, node: Any, rep_els: list[minidom.Element]) -> str | None:
