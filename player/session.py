@@ -243,6 +243,11 @@ class Session:
         self._first_ttfb: float | None = None
         self.end_reason: str | None = None
         self._abandon_check = cfg.abandonment
+        self._room_policy = cfg.wait_policy == "room"
+        self._pensieve_policy = cfg.wait_policy == "pensieve"
+        self._max_buffer_s = cfg.max_buffer_s
+        self._first_rung_bps = cfg.first_rung_bps
+        self._default_first_rung = cfg.default_first_rung
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, now: float = 0.0) -> None:
@@ -279,6 +284,9 @@ class Session:
         self._t = now
         state = self.state
         if state == PLAYING:
+            # A shortfall under _EPS is rounding (the segment arrived as the buffer ran
+            # out), not a stall: the reference simulators' float artifacts of 1e-12 s
+            # would otherwise count as stalls.
             if self._single:
                 p = self.video
                 lvl = p.level_s
@@ -287,6 +295,9 @@ class Session:
                     self.playhead_s += dt
                     return
                 p.level_s = 0.0
+                if dt - lvl <= _EPS:
+                    self.playhead_s += lvl
+                    return
             else:
                 lvl = min(p.level_s for p in self.pipelines)
                 if dt < lvl:
@@ -296,6 +307,9 @@ class Session:
                     return
                 for p in self.pipelines:
                     p.level_s = p.level_s - lvl if p.level_s > lvl else 0.0
+                if dt - lvl <= _EPS:
+                    self.playhead_s += lvl
+                    return
             self.playhead_s += lvl
             t_empty = now - dt + lvl
             if self._all_loaded():
@@ -305,6 +319,9 @@ class Session:
             self._stall_started = t_empty
             self.stall_count += 1
             self._stall_acc += dt - lvl
+            for p in self.pipelines:
+                p.ctx.stalled = True
+                p.ctx.stall_count = self.stall_count
             if self._keep:
                 self._rows.append((StallStart, t_empty, self.playhead_s))
         elif state == STALLED:
@@ -336,6 +353,9 @@ class Session:
         dur = now - self._stall_started  # type: ignore[operator]
         self.rebuffer_s += dur
         self._stall_started = None
+        for p in self.pipelines:
+            p.ctx.stalled = False
+            p.ctx.rebuffer_s = self.rebuffer_s
         if self._keep:
             self._rows.append((StallEnd, now, dur))
 
@@ -350,22 +370,22 @@ class Session:
         self._advance(now)
         if self.state == ENDED:
             return DONE
-        wu = self._wait_until
-        if wu is not None:
-            if now < wu - _EPS:
-                return Wait(wu, "buffer full")
-            self._wait_until = None
         p = self._pick(media)
         if p is None:
             if self._all_loaded():
                 return self._play_out()
             # Another pipeline is downloading (concurrent HTTP driver): nothing to do.
             return Wait(now, "in flight")
-        cfg = self.config
+        wu = self._wait_until
+        if wu is not None:
+            if now < wu - _EPS:
+                return Wait(wu, "buffer full")
+            self._wait_until = None
         idx = p.next_index
         dur = p.durations[idx]
-        if cfg.wait_policy == "room" and p.pending_rung is None:
-            room = p.level_s + dur - cfg.max_buffer_s
+        rung = p.pending_rung
+        if rung is None and self._room_policy:
+            room = p.level_s + dur - self._max_buffer_s
             if room > _EPS:
                 until = now + room
                 self._wait_until = until
@@ -374,37 +394,36 @@ class Session:
                 if self._keep:
                     self._rows.append((BufferLevel, now, p.media, p.level_s))
                 return Wait(until, "buffer full")
-        rung = p.pending_rung
         if rung is not None:
             p.pending_rung = None
         else:
+            # Only the fields that change between decisions are set here; the rest
+            # (startup, stalled, stall_count, rebuffer_s, last_rung) are kept current
+            # where they change.
             ctx = p.ctx
             ctx.now_s = now
             ctx.segment_index = idx
             ctx.segment_duration_s = dur
             ctx.buffer_s = p.level_s
-            ctx.startup = state == STARTUP
-            ctx.stalled = self.state == STALLED
-            ctx.last_rung = p.last_rung
-            ctx.stall_count = self.stall_count
-            ctx.rebuffer_s = self.rebuffer_s
-            if idx == 0 and p.last_rung is None and cfg.first_rung_bps is not None:
-                rung = p.track.rung_index(cfg.first_rung_bps)
-                delay = 0.0
-            else:
-                if idx == 0 and p.last_rung is None and hasattr(p.abr, "first_rung"):
-                    d: Any = p.abr.first_rung(ctx)
+            if p.last_rung is None and idx == 0:
+                if self._first_rung_bps is not None:
+                    d: Any = p.track.rung_index(self._first_rung_bps)
+                elif hasattr(p.abr, "first_rung"):
+                    d = p.abr.first_rung(ctx)
+                elif self._default_first_rung is not None:
+                    d = min(self._default_first_rung, len(p.bitrates) - 1)
                 else:
                     d = p.decide(ctx)
-                if type(d) is int:
-                    rung = d
-                    delay = 0.0
-                else:
-                    rung = int(d.rung)
-                    delay = d.delay_s
-            n = len(p.bitrates)
-            if rung < 0 or rung >= n:
-                raise SessionError(f"{_abr_name(p.abr)} chose rung {rung}; the ladder has {n} rungs")
+            else:
+                d = p.decide(ctx)
+            if type(d) is int:
+                rung = d
+                delay = 0.0
+            else:
+                rung = int(d.rung)
+                delay = d.delay_s
+            if rung < 0 or rung >= len(p.bitrates):
+                raise SessionError(f"{_abr_name(p.abr)} chose rung {rung}; the ladder has {len(p.bitrates)} rungs")
             if delay > 0.0:
                 p.pending_rung = rung
                 self._wait_until = now + delay
@@ -422,7 +441,7 @@ class Session:
             last = p.last_rung
             if last is not None and last != rung:
                 rows.append((QualitySwitch, now, p.media, idx, last, rung, p.bitrates[last], br))
-        p.last_rung = rung
+        p.last_rung = p.ctx.last_rung = rung
         return req
 
     def _pick(self, media: str | None) -> _Pipeline | None:
@@ -500,6 +519,8 @@ class Session:
 
     def _start_playback(self, now: float) -> None:
         self.state = PLAYING
+        for p in self.pipelines:
+            p.ctx.startup = False
         startup = now - self.t_start
         if not self.config.startup_counts_latency and self._first_ttfb is not None:
             startup -= self._first_ttfb
@@ -568,7 +589,7 @@ class Session:
             ctx.now_s = now
             ctx.buffer_s = p.level_s
             p.on_download(sample, ctx)
-        if cfg.wait_policy == "pensieve" and p.level_s > cfg.max_buffer_s:
+        if self._pensieve_policy and p.level_s > cfg.max_buffer_s:
             # Pensieve: sleep in DRAIN_BUFFER_SLEEP_TIME steps until at or under the cap.
             q = cfg.wait_quantum_s
             sleep = math.ceil((p.level_s - cfg.max_buffer_s) / q) * q
@@ -632,7 +653,8 @@ class Session:
         p.inflight = None
         p.attempt += 1
         p.pending_rung = to_rung
-        p.last_rung = to_rung if to_rung is not None else p.last_rung
+        if to_rung is not None:
+            p.last_rung = p.ctx.last_rung = to_rung
         if self._keep:
             self._rows.append(
                 (SegmentAbandoned, now, p.media, request.index, request.rung, bytes_loaded,
