@@ -58,7 +58,7 @@ def parse_manifest(data: bytes | str, source: str, *, url: str | None = None, li
         raise
     except RecursionError:
         raise ManifestError("nesting too deep to read", source) from None
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, ArithmeticError) as e:
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, ArithmeticError, LookupError, UnicodeError) as e:
         # Last-resort guard: every input we know of gets a specific error above; anything
         # else must still surface as one clear line, never a traceback.
         raise ManifestError(f"cannot be read ({type(e).__name__}: {e})", source) from None

@@ -37,7 +37,7 @@ from xml.dom import minidom
 
 from mpegdash.nodes import MPEGDASH
 
-from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError
+from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, IMAGE, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
     PendingFetch, Period, Representation, Segments, TemplateLocator,
@@ -92,19 +92,12 @@ def parse_mpd(data: bytes | str, source: str, *, url: str | None = None, limits:
     return _MpdReader(data, source, url or source_url(source), limits).read()
 
 
-class _MpdReader:
+class _MpdReader(Reader):
     def __init__(self, data: bytes, source: str, url: str, limits: Limits):
+        super().__init__(source, url, limits)
         self.data = data
-        self.source = source
-        self.url = url
-        self.limits = limits
-        self.warnings: list[str] = []
         self.total_segments = 0
         self.n_reps = 0
-
-    def warn(self, message: str) -> None:
-        if len(self.warnings) < 200:
-            self.warnings.append(message)
 
     def attrs(self, el: minidom.Element, where: str) -> Attrs:
         return Attrs(el, where, self.source, self.limits)

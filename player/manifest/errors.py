@@ -57,3 +57,21 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+MAX_WARNINGS = 200
+
+
+class Reader:
+    """What the DASH and HLS readers share: where the manifest came from, its limits, and
+    the warnings (tolerated violations) collected while reading it."""
+
+    def __init__(self, source: str, url: str, limits: Limits):
+        self.source = source
+        self.url = url
+        self.limits = limits
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)

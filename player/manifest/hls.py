@@ -39,7 +39,7 @@ from typing import Any
 
 import m3u8
 
-from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError
+from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
     PendingFetch, Period, Representation, Segments,
@@ -123,17 +123,10 @@ def _decode(data: bytes | str, source: str, limits: Limits) -> str:
     return text.lstrip("\ufeff")
 
 
-class _HlsReader:
+class _HlsReader(Reader):
     def __init__(self, text: str, source: str, url: str, limits: Limits):
+        super().__init__(source, url, limits)
         self.text = text
-        self.source = source
-        self.url = url
-        self.limits = limits
-        self.warnings: list[str] = []
-
-    def warn(self, message: str) -> None:
-        if len(self.warnings) < 200:
-            self.warnings.append(message)
 
     def err(self, line: int, problem: str) -> ManifestError:
         return ManifestError(problem, self.source, f"line {line + 1}")

@@ -65,6 +65,8 @@ def load_dom(data: bytes, source: str, limits: Limits) -> minidom.Document:
         scanner.Parse(data, True)
     except _Stop as e:
         raise ManifestError(str(e), source, f"line {scanner.CurrentLineNumber}") from None
+    except (LookupError, UnicodeError) as e:
+        raise ManifestError(f"cannot decode the XML ({e})", source, "line 1") from None
     except expat.ExpatError as e:
         msg = expat.errors.messages.get(e.code, str(e))
         raise ManifestError(f"not well-formed XML ({msg})", source, f"line {e.lineno}, column {e.offset}") from None
