@@ -168,8 +168,23 @@ class _Pipeline:
         return est.estimate_bps()
 
 
+class _LowestRung:
+    """Text tracks have no ABR: always the first (lowest) rung."""
+
+    name = "text"
+
+    def decide(self, ctx: AbrContext) -> int:
+        return 0
+
+
 class Session:
-    """One title played with one ABR (per media type) under one configuration."""
+    """One title played with one ABR (per media type) under one configuration.
+
+    Text tracks (``title.text``; ``text_tracks`` picks some by index, ``()`` none) are
+    fetched alongside video: a text segment is requested once video has buffered past
+    the text downloaded so far. Text never counts toward buffer levels, startup or
+    stalls, and its transfers do not feed throughput estimates.
+    """
 
     def __init__(
         self,
@@ -178,6 +193,7 @@ class Session:
         config: SessionConfig | None = None,
         *,
         audio_abr: Any = None,
+        text_tracks: Sequence[int] | None = None,
         session_id: str | None = None,
         trace_name: str | None = None,
         keep_events: bool = True,
@@ -202,7 +218,18 @@ class Session:
             if cfg.max_segments:
                 a_end = min(a_end, cfg.max_segments)
             self.pipelines.append(_Pipeline("audio", title.audio, audio_abr, cfg.max_buffer_s, a_end))
-        self._single = len(self.pipelines) == 1
+        self.text_pipelines: list[_Pipeline] = []
+        if title.text:
+            texts = title.text if text_tracks is None else tuple(title.text[i] for i in text_tracks)
+            self.text_pipelines = [
+                _Pipeline("text" if k == 0 else f"text.{k}", tr, _LowestRung(), cfg.max_buffer_s, tr.n_segments)
+                for k, tr in enumerate(texts)
+            ]
+        self._single = len(self.pipelines) == 1 and not self.text_pipelines
+        if self.text_pipelines:
+            # Only sessions with text pay for the text check (the one-pipeline hot path
+            # of batch replays stays as it was).
+            self.next_action = self._next_action_with_text  # type: ignore[method-assign]
         self.state = IDLE
         self.t_start = 0.0
         self._t = 0.0
@@ -433,6 +460,49 @@ class Session:
                 best = p
         return best
 
+    def _next_action_with_text(self, now: float, media: str | None = None) -> Action:
+        if self.state in (PLAYING, STALLED, STARTUP):
+            self._advance(now)
+            if self.state != ENDED:
+                t = self._due_text(media)
+                if t is not None:
+                    return self._request_text(now, t)
+        return Session.next_action(self, now, media)
+
+    def _due_text(self, media: str | None) -> _Pipeline | None:
+        video_end = self.video.media_end_s
+        for t in self.text_pipelines:
+            if media is not None and media != t.media:
+                continue
+            if t.inflight is None and t.next_index < t.end_index and t.media_end_s < video_end - _EPS:
+                return t
+        return None
+
+    def _request_text(self, now: float, t: _Pipeline) -> FetchSegment:
+        idx = t.next_index
+        req = FetchSegment(t.media, idx, 0, t.bitrates[0], t.size_rows[idx][0], t.durations[idx], t.attempt)
+        t.inflight = req
+        t.request_t = now
+        if self._keep:
+            self._rows.append((SegmentRequested, now, t.media, idx, 0, t.bitrates[0], req.size_bytes, 0.0))
+        return req
+
+    def _text_loaded(self, now: float, t: _Pipeline, request: FetchSegment, size: int, ttfb_s: float, transfer_s: float | None) -> None:
+        self._advance(now)
+        t.inflight = None
+        t.attempt = 0
+        if transfer_s is None:
+            transfer_s = max(0.0, now - t.request_t - ttfb_s)
+        t.next_index = request.index + 1
+        t.rungs.append(request.rung)
+        t.media_end_s += request.duration_s
+        t.ends.append(t.media_end_s)
+        if self._keep:
+            self._rows.append(
+                (SegmentLoaded, now, t.media, request.index, request.rung, request.bitrate_bps, size, ttfb_s,
+                 transfer_s, 0.0, 0.0, request.duration_s)
+            )
+
     def _play_out(self) -> Action:
         """Everything is loaded: play the buffer out and end the session."""
         if self.state == STARTUP:
@@ -468,7 +538,13 @@ class Session:
         transfer_s: float | None = None,
     ) -> None:
         """``request`` finished at ``now``: the segment enters the buffer."""
-        p = self.video if self._single else self._pipeline(request.media)
+        if self._single:
+            p = self.video
+        else:
+            p = self._pipeline(request.media)
+            if p.abr.__class__ is _LowestRung and p.inflight is request:
+                self._text_loaded(now, p, request, request.size_bytes if size_bytes is None else size_bytes, ttfb_s, transfer_s)
+                return
         if p.inflight is not request:
             raise SessionError(f"segment_loaded for {request!r}, which is not in flight")
         self._advance(now)
@@ -536,7 +612,14 @@ class Session:
         for p in self.pipelines:
             if p.media == media:
                 return p
+        for p in self.text_pipelines:
+            if p.media == media:
+                return p
         raise SessionError(f"no {media} pipeline")
+
+    def track(self, media: str) -> Track:
+        """The Track a request's ``media`` refers to (drivers use it for ``segment_ref``)."""
+        return self.video.track if media == "video" else self._pipeline(media).track
 
     def check_abandon(self, now: float, request: FetchSegment, bytes_loaded: int, ttfb_s: float | None) -> int | None:
         """Ask the ABR whether to abandon ``request`` in flight; a lower rung or None."""
