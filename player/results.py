@@ -238,7 +238,10 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 row: dict[str, Any] = {}
                 for k, v in raw.items():
                     t = types.get(k, str)
-                    row[k] = v if t is str else (t(v) if v not in ("", None) else None)
+                    if k in OPTIONAL_COLUMNS and v in ("", None):
+                        row[k] = None  # optional column not filled: null, as in JSONL/Parquet
+                    else:
+                        row[k] = v if t is str else (t(v) if v not in ("", None) else None)
                 out.append(row)
         return out
     raise ValueError(f"{p}: unknown results format {ext!r}")
