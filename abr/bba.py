@@ -13,6 +13,8 @@ are the ``pensieve`` preset, the default in ``--mode pensieve``.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from abr.base import AbrAlgorithm, AbrContext, Param
 
 
@@ -58,22 +60,28 @@ class Bba(AbrAlgorithm):
             return n - 1
         f = rates[0] + (rates[-1] - rates[0]) * (buf - r) / cu
         prev = ctx.last_rung if ctx.last_rung is not None else 0
-        up = rates[prev + 1] if prev + 1 < n else rates[-1]
-        down = rates[prev - 1] if prev > 0 else rates[0]
-        if f >= up:
-            # max{R_i : R_i < f(B)}
-            best = 0
-            for i, b in enumerate(rates):
-                if b < f:
-                    best = i
-            return best
-        if f <= down:
-            # min{R_i : R_i > f(B)}
-            for i, b in enumerate(rates):
-                if b > f:
-                    return i
-            return n - 1
-        return prev
+        return hysteresis_step(rates, f, prev)
+
+
+def hysteresis_step(values: Sequence[float], f: float, prev: int) -> int:
+    """BBA-0's Algorithm 1 step over per-rung ``values`` (rates, or BBA-1's chunk sizes):
+    up when f reaches the value of the rung above (then max{i : v_i < f}), down when f
+    falls to the value of the rung below (then min{i : v_i > f}), else stay."""
+    n = len(values)
+    up = values[prev + 1] if prev + 1 < n else values[-1]
+    down = values[prev - 1] if prev > 0 else values[0]
+    if f >= up:
+        best = 0
+        for i, v in enumerate(values):
+            if v < f:
+                best = i
+        return best
+    if f <= down:
+        for i, v in enumerate(values):
+            if v > f:
+                return i
+        return n - 1
+    return prev
 
 
 class Bba1(AbrAlgorithm):
@@ -143,20 +151,7 @@ class Bba1(AbrAlgorithm):
             return n - 1
         f = sizes[0] + (sizes[-1] - sizes[0]) * (buf - res) / cushion
         prev = ctx.last_rung if ctx.last_rung is not None else 0
-        up = sizes[prev + 1] if prev + 1 < n else sizes[-1]
-        down = sizes[prev - 1] if prev > 0 else sizes[0]
-        if f >= up:
-            best = 0
-            for i, s in enumerate(sizes):
-                if s < f:
-                    best = i
-            return best
-        if f <= down:
-            for i, s in enumerate(sizes):
-                if s > f:
-                    return i
-            return n - 1
-        return prev
+        return hysteresis_step(sizes, f, prev)
 
     def decide(self, ctx: AbrContext) -> int:
         return self.chunk_map(ctx)

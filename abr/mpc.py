@@ -58,7 +58,7 @@ import math
 from collections import deque
 from typing import Any, ClassVar, Sequence
 
-from abr.base import AbrAlgorithm, AbrContext, AbrError, Param, TransferSample
+from abr.base import AbrAlgorithm, AbrContext, AbrError, Param, TransferSample, highest_rung_below
 
 # Slack when comparing additive scores against the exact reference expression; float
 # error in either is below 1e-12 for any realistic QoE, so 1e-7 only keeps near-ties.
@@ -487,13 +487,7 @@ class FastMpc(RobustMpc):
         if h <= 0:
             return 0
         t = self.table(ctx.bitrates_bps, ctx.segment_duration_s, h)
-        grid = self.grid_mbps(ctx.bitrates_bps)
-        j = 0
-        for k, g in enumerate(grid):
-            if g <= bw:
-                j = k
-            else:
-                break
+        j = highest_rung_below(self.grid_mbps(ctx.bitrates_bps), bw)  # grid point at or below
         i = min(int(ctx.buffer_s / self.buffer_step_s), len(t[0]) - 1)  # type: ignore[attr-defined]
         last = ctx.last_rung if ctx.last_rung is not None else 0
         return t[last][i][j]
