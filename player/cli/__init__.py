@@ -25,6 +25,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "player.cli.replay_cmd",
     "player.cli.abr_cmd",
+    "player.cli.tui_cmd",
 ]
 
 
