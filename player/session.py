@@ -135,17 +135,10 @@ class _Pipeline:
     def __init__(self, media: str, track: Track, abr: Any, max_buffer_s: float, end_index: int):
         self.media = media
         self.track = track
-        self.abr = abr
         self.size_rows = track.size_rows
         self.durations = track.durations
         self.bitrates = track.bitrates_bps
-        self.decide = abr.decide
-        self.on_download = getattr(abr, "on_download", None)
-        self.should_abandon = getattr(abr, "should_abandon", None)
-        self.on_wait = getattr(abr, "on_wait", None)
-        own = getattr(abr, "estimator", None)
-        self.own_estimator = own is not None
-        self.estimator = own
+        self.bind(abr)
         self.next_index = 0
         self.end_index = end_index
         self.level_s = 0.0
@@ -168,6 +161,18 @@ class _Pipeline:
             sizes_known=track.sizes_known,
             estimate=self.estimate,
         )
+
+    def bind(self, abr: Any) -> None:
+        """Make ``abr`` this pipeline's algorithm; its hooks are looked up once here so
+        the per-segment path calls them without attribute lookups."""
+        self.abr = abr
+        self.decide = abr.decide
+        self.on_download = getattr(abr, "on_download", None)
+        self.should_abandon = getattr(abr, "should_abandon", None)
+        self.on_wait = getattr(abr, "on_wait", None)
+        own = getattr(abr, "estimator", None)
+        self.own_estimator = own is not None
+        self.estimator = own
 
     def estimate(self) -> float | None:
         est = self.estimator
@@ -598,14 +603,8 @@ class Session:
         reset = getattr(abr, "reset", None)
         if reset is not None:
             reset()
-        p.abr = abr
-        p.decide = abr.decide
-        p.on_download = getattr(abr, "on_download", None)
-        p.should_abandon = getattr(abr, "should_abandon", None)
-        p.on_wait = getattr(abr, "on_wait", None)
-        own = getattr(abr, "estimator", None)
-        p.own_estimator = own is not None
-        p.estimator = own
+        p.bind(abr)
+        own = p.estimator
         if own is not None:
             for sample in p.ctx.samples:
                 own.add(sample)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from rich.style import Style
 from rich.text import Text
 
-from player.tui.chart import DROP_BG, STALL_BG, TimeChart, area_cells, row_of
+from player.tui.chart import TimeChart, area_cells, row_of, with_flags
 from player.tui.series import TimeSeries
 
 AREA = Style(color="dodger_blue2")
@@ -70,11 +70,7 @@ class BufferChart(TimeChart):
             ch, st = cells[i]
             if target_row and ch == " ":
                 ch, st = "╌", TARGET
-            if c[1]:
-                st = STALL_BG if st is None else st + STALL_BG
-            elif c[2]:
-                st = DROP_BG if st is None else st + DROP_BG
-            cells[i] = (ch, st)
+            cells[i] = with_flags((ch, st), c)
         return cells
 
     def headline(self) -> Text:

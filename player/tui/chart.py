@@ -266,6 +266,16 @@ def area_cells(values: Sequence[float | None], row: int, rows: int, vmax: float,
     return out
 
 
+def with_flags(cell: tuple[str, Style | None], col: Any) -> tuple[str, Style | None]:
+    """``cell`` on the column's background: red while stalled, grey during a drop."""
+    ch, st = cell
+    if col[1]:
+        return ch, STALL_BG if st is None else st + STALL_BG
+    if col[2]:
+        return ch, DROP_BG if st is None else st + DROP_BG
+    return cell
+
+
 def row_of(value: float, rows: int, vmax: float) -> int:
     """The plot row (0 = top) that ``value`` falls in."""
     if vmax <= 0:

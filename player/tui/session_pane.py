@@ -23,7 +23,7 @@ from player.tui.rung_chart import RungChart
 from player.tui.scores import RunningScore
 from player.tui.source import SessionSource
 from player.tui.throughput_chart import ThroughputChart
-from qoe.events import QualitySwitch, SegmentLoaded, SegmentRequested, StallEnd, StallStart
+from qoe.events import SegmentLoaded, SegmentRequested, StallEnd, StallStart
 
 
 class SessionPane(Vertical):
@@ -125,8 +125,6 @@ class SessionPane(Vertical):
                 for c in self.charts:
                     c.mark_stall(start, ev.t)
                 self._stall_from = None
-            elif k is QualitySwitch:
-                pass
             self.score.ingest(ev)
         status = src.status()
         t = status.t_s

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from rich.style import Style
 from rich.text import Text
 
-from player.tui.chart import DROP_BG, STALL_BG, TimeChart, area_cells, fmt_rate, nice_ceiling, row_of
+from player.tui.chart import TimeChart, area_cells, fmt_rate, nice_ceiling, row_of, with_flags
 from player.tui.series import TimeSeries
 
 SAMPLES = Style(color="grey62")
@@ -83,11 +83,7 @@ class ThroughputChart(TimeChart):
                 # The estimate is a line across the bars: on a bar, keep the bar's colour
                 # as the background so both stay readable.
                 ch, st = ("━", ESTIMATE) if ch == " " else ("━", ON_BAR)
-            if c[1]:
-                st = STALL_BG if st is None else st + STALL_BG
-            elif c[2]:
-                st = DROP_BG if st is None else st + DROP_BG
-            cells[i] = (ch, st)
+            cells[i] = with_flags((ch, st), c)
         return cells
 
     def headline(self) -> Text:
