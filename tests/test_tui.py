@@ -284,3 +284,27 @@ async def test_bandwidth_drop_key_slows_the_transfer_in_flight(tmp_path):
         await pilot.press("d")  # an outage of 5 s from t=2
         assert src.drops() == [(2.0, 7.0, 0.0)]
         assert src.stepper.next_event_s == pytest.approx(due + 5.0)
+
+
+async def test_command_palette_offers_every_algorithm(tmp_path):
+    app, clock = _app(tmp_path, abr="bba")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.session_screen
+        cmds = {c.title: c for c in app.get_system_commands(screen)}
+        assert "ABR: switch to bola" in cmds and "ABR: switch to throughput" in cmds
+        cmds["ABR: switch to bola"].callback()
+        assert screen.sources[0].abr_spec == "bola" and screen.sources[0].session.video.abr.name == "bola"
+
+
+async def test_pensieve_mode_runs_and_refuses_a_drop_politely(tmp_path):
+    app, clock = _app(tmp_path, mode="pensieve")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.session_screen
+        advance(app, clock, 10.0)
+        await pilot.press("d")
+        await pilot.pause()
+        assert screen.sources[0].drops() == []
+        assert isinstance(app.screen, SessionScreen)
+        assert screen.panes[0].status.t_s == pytest.approx(10.0)
