@@ -38,31 +38,45 @@ class BolaBasic(AbrAlgorithm):
             raise AbrError("bola: buffer_s must be positive")
 
     def reset(self) -> None:
-        self._ladder: tuple[int, ...] | None = None
+        self._key: tuple[object, float] | None = None
+        self._tops: list[float] = []
         self._utilities: list[float] = []
 
     def utilities(self, bitrates: tuple[int, ...]) -> list[float]:
-        if self._ladder != bitrates:
-            self._ladder = bitrates
-            self._utilities = [math.log(b / bitrates[0]) for b in bitrates]
-        return self._utilities
+        """v_m = ln(S_m / S_1) with S the rung bitrates (so v_1 = 0)."""
+        return [math.log(b / bitrates[0]) for b in bitrates]
 
     def v(self, ctx: AbrContext) -> float:
         u = self.utilities(ctx.bitrates_bps)
         return (self.buffer_s - ctx.segment_duration_s) / (u[-1] + self.gamma_p)  # type: ignore[attr-defined]
 
+    def _prepare(self, ctx: AbrContext) -> list[float]:
+        # V (v_m + gamma_p) per rung depends only on the ladder and segment duration.
+        key = (ctx.bitrates_bps, ctx.segment_duration_s)
+        if self._key != key:
+            self._key = key
+            u = self.utilities(ctx.bitrates_bps)
+            vp = self.v(ctx)
+            gp = self.gamma_p  # type: ignore[attr-defined]
+            self._tops = [vp * (um + gp) for um in u]
+        return self._tops
+
     def scores(self, ctx: AbrContext) -> list[float]:
-        u = self.utilities(ctx.bitrates_bps)
-        vp = self.v(ctx)
+        """The BOLA objective (V (v_m + gamma_p) - Q) / S_m for every rung."""
+        tops = self._prepare(ctx)
         q = ctx.buffer_s
-        gp = self.gamma_p  # type: ignore[attr-defined]
         sizes = ctx.next_sizes_bytes if self.sizes == "actual" else ctx.bitrates_bps  # type: ignore[attr-defined]
-        return [(vp * (um + gp) - q) / s for um, s in zip(u, sizes)]
+        return [(t - q) / s for t, s in zip(tops, sizes)]
 
     def decide(self, ctx: AbrContext) -> int:
-        scores = self.scores(ctx)
+        tops = self._prepare(ctx)
+        q = ctx.buffer_s
+        sizes = ctx.next_sizes_bytes if self.sizes == "actual" else ctx.bitrates_bps  # type: ignore[attr-defined]
         best = 0
-        for i in range(1, len(scores)):
-            if scores[i] > scores[best]:
+        best_score = (tops[0] - q) / sizes[0]
+        for i in range(1, len(tops)):
+            sc = (tops[i] - q) / sizes[i]
+            if sc > best_score:
                 best = i
+                best_score = sc
         return best

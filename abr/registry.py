@@ -68,8 +68,9 @@ def parse_spec(text: str) -> AbrSpec:
     if not s:
         raise AbrError("empty ABR spec")
     name, sep, rest = s.partition(":")
-    if sep and rest and "=" not in rest.split(":", 1)[0] and "." in name:
-        # package.module:Class[:params]
+    head = rest.split(":", 1)[0]
+    if sep and head and "=" not in head and name not in available():
+        # module:Class[:params] (a registered name is followed by parameters instead)
         cls_name, _, rest = rest.partition(":")
         name = f"{name}:{cls_name}"
     params: dict[str, str] = {}

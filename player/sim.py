@@ -227,9 +227,10 @@ def make_session(
     trace_name: str | None = None,
     keep_events: bool = True,
     session_id: str | None = None,
+    audio_abr: Any = None,
 ) -> Session:
     cfg = config or mode_config(mode)
-    return Session(title, abr, cfg, trace_name=trace_name, keep_events=keep_events, session_id=session_id)
+    return Session(title, abr, cfg, audio_abr=audio_abr, trace_name=trace_name, keep_events=keep_events, session_id=session_id)
 
 
 def simulate(
@@ -241,11 +242,13 @@ def simulate(
     *,
     keep_events: bool = True,
     session_id: str | None = None,
+    audio_abr: Any = None,
 ) -> Session:
-    """Play ``title`` over ``trace`` with ``abr`` in ``mode``; returns the finished session."""
+    """Play ``title`` over ``trace`` with ``abr`` in ``mode`` (``audio_abr`` for the audio
+    track of a title that has one); returns the finished session."""
     cfg = config or mode_config(mode)
     session = Session(
-        title, abr, cfg, trace_name=trace.name, keep_events=keep_events,
+        title, abr, cfg, audio_abr=audio_abr, trace_name=trace.name, keep_events=keep_events,
         session_id=session_id or f"sim-{trace.sha256[:8]}",
     )
     link = make_link(cfg.mode if cfg.mode in ("pensieve", "sabre") else "default", trace)
