@@ -141,8 +141,9 @@ class SimSource:
             session_id=f"tui-{trace.sha256[:8]}-{abr.replace(':', '-').replace(',', '-')}",
         )
         link_mode = mode if mode in ("pensieve", "sabre") else "default"
-        self.link = DropLink(make_link(link_mode, trace))
-        self.stepper = Stepper(self.session, self.link)
+        # The stepper may swap in a re-planned copy of the link (a drop during a
+        # transfer), so the link is always reached through it.
+        self.stepper = Stepper(self.session, DropLink(make_link(link_mode, trace)))
         self._seen = 0
 
     @classmethod
