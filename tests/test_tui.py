@@ -16,6 +16,7 @@ from player.tui.app import AbrlabTui, TuiOptions
 from player.tui.screens import ErrorScreen, SessionScreen, StartScreen
 from qoe.events import SegmentRequested, event_from_dict
 from qoe.metrics import kpis, qoe
+from tests.conftest import shared_path
 from tests.tui_support import FakeClock, advance, screen_text, write_step_trace
 
 pytestmark = pytest.mark.asyncio
@@ -308,3 +309,26 @@ async def test_pensieve_mode_runs_and_refuses_a_drop_politely(tmp_path):
         assert screen.sources[0].drops() == []
         assert isinstance(app.screen, SessionScreen)
         assert screen.panes[0].status.t_s == pytest.approx(10.0)
+
+
+async def test_a_real_manifest_plays_and_a_malformed_one_shows_the_error_screen(tmp_path):
+    mpd = shared_path("manifests", "vjsmpd__maat_vtt_segmentTemplate.mpd")
+    app, clock = _app(tmp_path, title=str(mpd))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.session_screen
+        assert screen is not None, getattr(app.screen, "message", "")
+        session = screen.sources[0].session
+        assert [r.bitrate_bps for r in session.title.video.rungs] == [449000, 3971000]
+        assert session.title.audio is not None
+        advance(app, clock, 10.0)
+        await pilot.pause()
+        assert screen.panes[0].status.state == "ended"  # a 6 s clip over 5 Mbps
+        assert "3971k" in screen_text(app)
+    bad = tmp_path / "broken.mpd"
+    bad.write_text('<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period>')
+    app2 = AbrlabTui(TuiOptions(trace=str(write_step_trace(tmp_path)), title=str(bad)), clock=FakeClock())
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app2.screen, ErrorScreen)
+        assert "broken.mpd" in app2.screen.message

@@ -120,8 +120,31 @@ def resolve_trace(trace: str | None) -> Trace:
     return load_trace(p)
 
 
+MANIFEST_SUFFIXES = (".mpd", ".m3u8", ".m3u")
+
+
 def resolve_title(title: str | None) -> Title:
-    return load_title(title if title is not None else default_content())
+    """The bundled demo title, a title JSON, or a DASH/HLS manifest (by its suffix)."""
+    if title is None:
+        return load_title(default_content())
+    if Path(title).suffix.lower() in MANIFEST_SUFFIXES:
+        return _manifest_title(title)
+    return load_title(title)
+
+
+def _manifest_title(path: str) -> Title:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from player.manifest import to_title
+    from player.manifest.load import load_manifest
+    from player.manifest.resolve import resolve_manifest
+
+    m = load_manifest(path)
+    # Sub-resources (HLS media playlists, sidx) are fetched with asyncio.run, which
+    # cannot nest in the TUI's running loop: resolve on a short-lived thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(resolve_manifest, m).result()
+    return to_title(m)
 
 
 class SimSource:
@@ -136,8 +159,10 @@ class SimSource:
         self.config = mode_config(mode, **(settings or {}))
         self.abr_spec = abr
         algo = create(abr, mode=mode)
+        # A manifest with audio plays it on a second pipeline, with the same algorithm.
+        audio = create(abr, mode=mode) if title.audio is not None else None
         self.session = Session(
-            title, algo, self.config, trace_name=trace.name,
+            title, algo, self.config, audio_abr=audio, trace_name=trace.name,
             session_id=f"tui-{trace.sha256[:8]}-{abr.replace(':', '-').replace(',', '-')}",
         )
         link_mode = mode if mode in ("pensieve", "sabre") else "default"
