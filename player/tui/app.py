@@ -75,6 +75,9 @@ class AbrlabTui(App):
         except load_errors() as e:  # type: ignore[misc]
             self.show_error(str(e))
             return
+        except Exception as e:  # a bug, not bad input: still no traceback on screen
+            self.show_error(f"cannot start the session: {type(e).__name__}: {e}")
+            return
         pacer = Pacer(self.clock, speed=options.speed, paused=options.paused)
         self._show(SessionScreen(sources, pacer, out_dir=Path(options.out_dir), drop=(options.drop_factor, options.drop_s), refresh_hz=self.refresh_hz))
 
