@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "player.cli.abr_cmd",
     "player.cli.inspect_cmd",
     "player.cli.traces_cmd",
+    "player.cli.tui_cmd",
 ]
 
 
