@@ -126,10 +126,15 @@ class TraceLink:
         t_in = start + ((target - self._cum[j]) / r if r > 0 else 0.0)
         return k * self._period + t_in - off
 
-    def download(self, size_bytes: int) -> tuple[float, float]:
+    def latency(self) -> float:
+        """Start a request: pay the current entry's latency (the trace runs meanwhile)."""
         ttfb = self.latency_now()
         if ttfb:
             self.idle(ttfb)
+        return ttfb
+
+    def download(self, size_bytes: int) -> tuple[float, float]:
+        ttfb = self.latency()
         dt = self.transfer_time(size_bytes)
         self.idle(dt)
         return ttfb, dt
@@ -396,19 +401,6 @@ class DropLink:
         t = self.clock_s
         return any(b > t for _, b, _ in self.windows)
 
-    def _latency(self) -> float:
-        inner = self.inner
-        if hasattr(inner, "latency_now"):  # TraceLink: the entry's latency, clock runs
-            ttfb = inner.latency_now()
-            if ttfb:
-                inner.idle(ttfb)
-        elif hasattr(inner, "latency"):  # SabreLink: one prorated latency unit
-            ttfb = inner.latency()
-        else:
-            ttfb = 0.0
-        self.clock_s += ttfb
-        return ttfb
-
     def _push(self, size_bytes: float, max_s: float) -> tuple[float, float]:
         """Push up to ``size_bytes`` for at most ``max_s`` through the scaled curve."""
         inner = self.inner
@@ -446,7 +438,7 @@ class DropLink:
             ttfb, dt = self.inner.download(size_bytes)
             self.clock_s += ttfb + dt
             return ttfb, dt
-        ttfb = self._latency()
+        ttfb = self.latency()
         _, dt = self._push(size_bytes, math.inf)
         return ttfb, dt
 
@@ -455,8 +447,7 @@ class DropLink:
         return self._push(size_bytes, max_s)
 
     def latency(self) -> float:
-        # The simulated driver asks ``link.latency()`` when it steps a download for
-        # abandonment checks, and counts 0 for links without it; keep that meaning.
+        """Start a request on the inner link (latency is not scaled by a drop)."""
         inner = self.inner
         ttfb = inner.latency() if hasattr(inner, "latency") else 0.0  # type: ignore[attr-defined]
         self.clock_s += ttfb

@@ -618,13 +618,21 @@ class Session:
                 p.on_wait(sleep)
 
     def _ready(self, threshold: float) -> bool:
+        """Whether every pipeline holds ``threshold`` seconds, has loaded everything, or
+        has no room for its next segment (a threshold above the buffer cap must not
+        leave the player waiting forever)."""
+        cap = self._max_buffer_s
         if self._single:
             p = self.video
-            return p.level_s >= threshold or p.next_index >= p.end_index
+            return (
+                p.level_s >= threshold
+                or p.next_index >= p.end_index
+                or p.level_s + p.durations[p.next_index] > cap
+            )
         for p in self.pipelines:
             if p.next_index == 0 and p.end_index > 0:
                 return False
-            if p.level_s < threshold and p.next_index < p.end_index:
+            if p.level_s < threshold and p.next_index < p.end_index and p.level_s + p.durations[p.next_index] <= cap:
                 return False
         return True
 
