@@ -105,9 +105,13 @@ class DualEwmaEstimator:
 
 class SlidingMeanEstimator:
     """Mean of the last ``window`` samples' rates: ``harmonic`` (robust to outliers, as
-    in MPC / Pensieve's rate-based baseline) or ``arithmetic``."""
+    in MPC / Pensieve's rate-based baseline) or ``arithmetic``.
 
-    __slots__ = ("window", "kind", "include_latency", "_rates")
+    The window's sums are recomputed from the kept samples (not updated incrementally)
+    so the estimate has no accumulated rounding drift over long sessions.
+    """
+
+    __slots__ = ("window", "kind", "include_latency", "_rates", "_value")
 
     def __init__(self, window: int = 5, kind: str = "harmonic", include_latency: bool = False) -> None:
         if window < 1:
@@ -118,24 +122,30 @@ class SlidingMeanEstimator:
         self.kind = kind
         self.include_latency = include_latency
         self._rates: deque[float] = deque(maxlen=window)
+        self._value: float | None = None
 
     def reset(self) -> None:
         self._rates.clear()
+        self._value = None
 
     def add(self, sample: TransferSample) -> None:
         rate = _rate(sample, self.include_latency)
-        if math.isfinite(rate):
-            self._rates.append(rate)
+        if not math.isfinite(rate):
+            return
+        rates = self._rates
+        rates.append(rate)
+        if self.kind == "arithmetic":
+            self._value = sum(rates) / len(rates)
+        elif min(rates) <= 0:
+            self._value = 0.0
+        else:
+            inv = 0.0
+            for r in rates:
+                inv += 1.0 / r
+            self._value = len(rates) / inv
 
     def estimate_bps(self) -> float | None:
-        rates = self._rates
-        if not rates:
-            return None
-        if self.kind == "arithmetic":
-            return sum(rates) / len(rates)
-        if any(r <= 0 for r in rates):
-            return 0.0
-        return len(rates) / sum(1.0 / r for r in rates)
+        return self._value
 
 
 class SlidingPercentileEstimator:

@@ -42,6 +42,9 @@ class SessionConfig:
     wait_quantum_s: float = 0.5
     # Fetch the first segment at the rung nearest this bitrate instead of asking the ABR.
     first_rung_bps: int | None = None
+    # The first segment's rung when the ABR has no first_rung() hook (Sabre's
+    # Abr.get_first_quality() returns 0); None asks the ABR's decide().
+    default_first_rung: int | None = None
     # Play at most this many segments of the title (Pensieve plays 48 of Envivio's 49).
     max_segments: int | None = None
     # Whether the first request's latency counts toward the startup delay.
@@ -56,13 +59,23 @@ class SessionConfig:
             raise ConfigError("max_buffer_s must be positive")
         if self.startup_buffer_s < 0 or self.resume_buffer_s < 0:
             raise ConfigError("startup_buffer_s and resume_buffer_s must be >= 0")
+        if max(self.startup_buffer_s, self.resume_buffer_s) > self.max_buffer_s:
+            raise ConfigError(
+                f"startup_buffer_s ({self.startup_buffer_s}) and resume_buffer_s ({self.resume_buffer_s}) "
+                f"cannot exceed max_buffer_s ({self.max_buffer_s})"
+            )
         if self.wait_policy == "pensieve" and self.wait_quantum_s <= 0:
             raise ConfigError("wait_quantum_s must be positive")
         if self.max_segments is not None and self.max_segments < 1:
             raise ConfigError("max_segments must be >= 1")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Cached: every session logs its configuration, and asdict() is slow.
+        d = self.__dict__.get("_as_dict")
+        if d is None:
+            d = asdict(self)
+            object.__setattr__(self, "_as_dict", d)
+        return dict(d)
 
     def with_(self, **changes: Any) -> "SessionConfig":
         unknown = set(changes) - set(self.to_dict())
@@ -90,6 +103,7 @@ MODES: dict[str, SessionConfig] = {
         resume_buffer_s=0.0,
         max_buffer_s=25.0,
         wait_policy="room",
+        default_first_rung=0,
         startup_counts_latency=False,
     ),
     "default": SessionConfig(),

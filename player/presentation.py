@@ -32,6 +32,26 @@ class ContentError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentRef:
+    """Where one segment (or init segment) lives: a URL and an optional byte range.
+
+    ``byte_range`` is ``(first, last)``, inclusive, exactly as in an HTTP ``Range:
+    bytes=first-last`` header. The session core never sees these; drivers that fetch
+    over HTTP ask the title's tracks for them (:meth:`Track.segment_ref`).
+    """
+
+    url: str
+    byte_range: tuple[int, int] | None = None
+
+    @property
+    def size_bytes(self) -> int | None:
+        return None if self.byte_range is None else self.byte_range[1] - self.byte_range[0] + 1
+
+    def range_header(self) -> str | None:
+        return None if self.byte_range is None else f"bytes={self.byte_range[0]}-{self.byte_range[1]}"
+
+
+@dataclass(frozen=True, slots=True)
 class Rung:
     """One encoding of a track: its advertised bitrate and, for video, resolution."""
 
@@ -72,6 +92,11 @@ class Track:
     sizes_known: bool = True
     language: str | None = None
     roles: tuple[str, ...] = ()
+    # Where segments live, for HTTP drivers (None for titles with no source URLs, such as
+    # Sabre movies or generated titles). Any object with ``media(index, rung) ->
+    # SegmentRef`` and ``init(index, rung) -> SegmentRef | None``; manifests fill it
+    # (player.manifest.to_title). The session core never reads it.
+    refs: Any = None
 
     def __post_init__(self) -> None:
         self.rungs = tuple(self.rungs)
@@ -115,6 +140,18 @@ class Track:
     @property
     def duration_s(self) -> float:
         return float(np.sum(self.segment_durations_s))
+
+    def segment_ref(self, index: int, rung: int) -> SegmentRef:
+        """URL and byte range of segment ``index`` at ``rung``."""
+        if self.refs is None:
+            raise ContentError(f"{self.media} track has no segment locations (not from a manifest)")
+        return self.refs.media(index, rung)
+
+    def init_ref(self, index: int, rung: int) -> SegmentRef | None:
+        """The initialization segment to load before segment ``index`` at ``rung`` (None if none)."""
+        if self.refs is None:
+            return None
+        return self.refs.init(index, rung)
 
     def rung_index(self, bitrate_bps: float) -> int:
         """Index of the rung whose bitrate is nearest ``bitrate_bps``."""

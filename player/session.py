@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import uuid
 from bisect import bisect_right
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from abr.base import AbrContext, Decision, Progress, TransferSample
 from abr.estimators import DualEwmaEstimator
@@ -110,6 +110,18 @@ class Done(Action):
 DONE = Done()
 
 
+class Status(NamedTuple):
+    """Playback at one instant, as :meth:`Session.status_at` projects it."""
+
+    t_s: float
+    state: str
+    buffer_s: float
+    playhead_s: float
+    stall_count: int
+    rebuffer_s: float  # finished stalls plus the one in progress
+    playing_rung: int | None
+
+
 class _Pipeline:
     """One media type's buffer, ABR and download position."""
 
@@ -123,17 +135,10 @@ class _Pipeline:
     def __init__(self, media: str, track: Track, abr: Any, max_buffer_s: float, end_index: int):
         self.media = media
         self.track = track
-        self.abr = abr
         self.size_rows = track.size_rows
         self.durations = track.durations
         self.bitrates = track.bitrates_bps
-        self.decide = abr.decide
-        self.on_download = getattr(abr, "on_download", None)
-        self.should_abandon = getattr(abr, "should_abandon", None)
-        self.on_wait = getattr(abr, "on_wait", None)
-        own = getattr(abr, "estimator", None)
-        self.own_estimator = own is not None
-        self.estimator = own
+        self.bind(abr)
         self.next_index = 0
         self.end_index = end_index
         self.level_s = 0.0
@@ -156,6 +161,21 @@ class _Pipeline:
             sizes_known=track.sizes_known,
             estimate=self.estimate,
         )
+        # Where this session stops (may be before the title's end): horizon-based ABRs
+        # (MPC) must not plan past it.
+        self.ctx.segment_count = end_index
+
+    def bind(self, abr: Any) -> None:
+        """Make ``abr`` this pipeline's algorithm; its hooks are looked up once here so
+        the per-segment path calls them without attribute lookups."""
+        self.abr = abr
+        self.decide = abr.decide
+        self.on_download = getattr(abr, "on_download", None)
+        self.should_abandon = getattr(abr, "should_abandon", None)
+        self.on_wait = getattr(abr, "on_wait", None)
+        own = getattr(abr, "estimator", None)
+        self.own_estimator = own is not None
+        self.estimator = own
 
     def estimate(self) -> float | None:
         est = self.estimator
@@ -168,8 +188,23 @@ class _Pipeline:
         return est.estimate_bps()
 
 
+class _LowestRung:
+    """Text tracks have no ABR: always the first (lowest) rung."""
+
+    name = "text"
+
+    def decide(self, ctx: AbrContext) -> int:
+        return 0
+
+
 class Session:
-    """One title played with one ABR (per media type) under one configuration."""
+    """One title played with one ABR (per media type) under one configuration.
+
+    Text tracks (``title.text``; ``text_tracks`` picks some by index, ``()`` none) are
+    fetched alongside video: a text segment is requested once video has buffered past
+    the text downloaded so far. Text never counts toward buffer levels, startup or
+    stalls, and its transfers do not feed throughput estimates.
+    """
 
     def __init__(
         self,
@@ -178,6 +213,7 @@ class Session:
         config: SessionConfig | None = None,
         *,
         audio_abr: Any = None,
+        text_tracks: Sequence[int] | None = None,
         session_id: str | None = None,
         trace_name: str | None = None,
         keep_events: bool = True,
@@ -202,7 +238,18 @@ class Session:
             if cfg.max_segments:
                 a_end = min(a_end, cfg.max_segments)
             self.pipelines.append(_Pipeline("audio", title.audio, audio_abr, cfg.max_buffer_s, a_end))
-        self._single = len(self.pipelines) == 1
+        self.text_pipelines: list[_Pipeline] = []
+        if title.text:
+            texts = title.text if text_tracks is None else tuple(title.text[i] for i in text_tracks)
+            self.text_pipelines = [
+                _Pipeline("text" if k == 0 else f"text.{k}", tr, _LowestRung(), cfg.max_buffer_s, tr.n_segments)
+                for k, tr in enumerate(texts)
+            ]
+        self._single = len(self.pipelines) == 1 and not self.text_pipelines
+        if self.text_pipelines:
+            # Only sessions with text pay for the text check (the one-pipeline hot path
+            # of batch replays stays as it was).
+            self.next_action = self._next_action_with_text  # type: ignore[method-assign]
         self.state = IDLE
         self.t_start = 0.0
         self._t = 0.0
@@ -216,6 +263,11 @@ class Session:
         self._first_ttfb: float | None = None
         self.end_reason: str | None = None
         self._abandon_check = cfg.abandonment
+        self._room_policy = cfg.wait_policy == "room"
+        self._pensieve_policy = cfg.wait_policy == "pensieve"
+        self._max_buffer_s = cfg.max_buffer_s
+        self._first_rung_bps = cfg.first_rung_bps
+        self._default_first_rung = cfg.default_first_rung
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, now: float = 0.0) -> None:
@@ -252,6 +304,9 @@ class Session:
         self._t = now
         state = self.state
         if state == PLAYING:
+            # A shortfall under _EPS is rounding (the segment arrived as the buffer ran
+            # out), not a stall: the reference simulators' float artifacts of 1e-12 s
+            # would otherwise count as stalls.
             if self._single:
                 p = self.video
                 lvl = p.level_s
@@ -260,6 +315,9 @@ class Session:
                     self.playhead_s += dt
                     return
                 p.level_s = 0.0
+                if dt - lvl <= _EPS:
+                    self.playhead_s += lvl
+                    return
             else:
                 lvl = min(p.level_s for p in self.pipelines)
                 if dt < lvl:
@@ -269,6 +327,9 @@ class Session:
                     return
                 for p in self.pipelines:
                     p.level_s = p.level_s - lvl if p.level_s > lvl else 0.0
+                if dt - lvl <= _EPS:
+                    self.playhead_s += lvl
+                    return
             self.playhead_s += lvl
             t_empty = now - dt + lvl
             if self._all_loaded():
@@ -278,6 +339,9 @@ class Session:
             self._stall_started = t_empty
             self.stall_count += 1
             self._stall_acc += dt - lvl
+            for p in self.pipelines:
+                p.ctx.stalled = True
+                p.ctx.stall_count = self.stall_count
             if self._keep:
                 self._rows.append((StallStart, t_empty, self.playhead_s))
         elif state == STALLED:
@@ -309,6 +373,9 @@ class Session:
         dur = now - self._stall_started  # type: ignore[operator]
         self.rebuffer_s += dur
         self._stall_started = None
+        for p in self.pipelines:
+            p.ctx.stalled = False
+            p.ctx.rebuffer_s = self.rebuffer_s
         if self._keep:
             self._rows.append((StallEnd, now, dur))
 
@@ -323,22 +390,22 @@ class Session:
         self._advance(now)
         if self.state == ENDED:
             return DONE
-        wu = self._wait_until
-        if wu is not None:
-            if now < wu - _EPS:
-                return Wait(wu, "buffer full")
-            self._wait_until = None
         p = self._pick(media)
         if p is None:
             if self._all_loaded():
                 return self._play_out()
             # Another pipeline is downloading (concurrent HTTP driver): nothing to do.
             return Wait(now, "in flight")
-        cfg = self.config
+        wu = self._wait_until
+        if wu is not None:
+            if now < wu - _EPS:
+                return Wait(wu, "buffer full")
+            self._wait_until = None
         idx = p.next_index
         dur = p.durations[idx]
-        if cfg.wait_policy == "room" and p.pending_rung is None:
-            room = p.level_s + dur - cfg.max_buffer_s
+        rung = p.pending_rung
+        if rung is None and self._room_policy:
+            room = p.level_s + dur - self._max_buffer_s
             if room > _EPS:
                 until = now + room
                 self._wait_until = until
@@ -347,37 +414,36 @@ class Session:
                 if self._keep:
                     self._rows.append((BufferLevel, now, p.media, p.level_s))
                 return Wait(until, "buffer full")
-        rung = p.pending_rung
         if rung is not None:
             p.pending_rung = None
         else:
+            # Only the fields that change between decisions are set here; the rest
+            # (startup, stalled, stall_count, rebuffer_s, last_rung) are kept current
+            # where they change.
             ctx = p.ctx
             ctx.now_s = now
             ctx.segment_index = idx
             ctx.segment_duration_s = dur
             ctx.buffer_s = p.level_s
-            ctx.startup = state == STARTUP
-            ctx.stalled = self.state == STALLED
-            ctx.last_rung = p.last_rung
-            ctx.stall_count = self.stall_count
-            ctx.rebuffer_s = self.rebuffer_s
-            if idx == 0 and p.last_rung is None and cfg.first_rung_bps is not None:
-                rung = p.track.rung_index(cfg.first_rung_bps)
-                delay = 0.0
-            else:
-                if idx == 0 and p.last_rung is None and hasattr(p.abr, "first_rung"):
-                    d: Any = p.abr.first_rung(ctx)
+            if p.last_rung is None and idx == 0:
+                if self._first_rung_bps is not None:
+                    d: Any = p.track.rung_index(self._first_rung_bps)
+                elif hasattr(p.abr, "first_rung"):
+                    d = p.abr.first_rung(ctx)
+                elif self._default_first_rung is not None:
+                    d = min(self._default_first_rung, len(p.bitrates) - 1)
                 else:
                     d = p.decide(ctx)
-                if type(d) is int:
-                    rung = d
-                    delay = 0.0
-                else:
-                    rung = int(d.rung)
-                    delay = d.delay_s
-            n = len(p.bitrates)
-            if rung < 0 or rung >= n:
-                raise SessionError(f"{_abr_name(p.abr)} chose rung {rung}; the ladder has {n} rungs")
+            else:
+                d = p.decide(ctx)
+            if type(d) is int:
+                rung = d
+                delay = 0.0
+            else:
+                rung = int(d.rung)
+                delay = d.delay_s
+            if rung < 0 or rung >= len(p.bitrates):
+                raise SessionError(f"{_abr_name(p.abr)} chose rung {rung}; the ladder has {len(p.bitrates)} rungs")
             if delay > 0.0:
                 p.pending_rung = rung
                 self._wait_until = now + delay
@@ -395,7 +461,7 @@ class Session:
             last = p.last_rung
             if last is not None and last != rung:
                 rows.append((QualitySwitch, now, p.media, idx, last, rung, p.bitrates[last], br))
-        p.last_rung = rung
+        p.last_rung = p.ctx.last_rung = rung
         return req
 
     def _pick(self, media: str | None) -> _Pipeline | None:
@@ -414,6 +480,49 @@ class Session:
                 best = p
         return best
 
+    def _next_action_with_text(self, now: float, media: str | None = None) -> Action:
+        if self.state in (PLAYING, STALLED, STARTUP):
+            self._advance(now)
+            if self.state != ENDED:
+                t = self._due_text(media)
+                if t is not None:
+                    return self._request_text(now, t)
+        return Session.next_action(self, now, media)
+
+    def _due_text(self, media: str | None) -> _Pipeline | None:
+        video_end = self.video.media_end_s
+        for t in self.text_pipelines:
+            if media is not None and media != t.media:
+                continue
+            if t.inflight is None and t.next_index < t.end_index and t.media_end_s < video_end - _EPS:
+                return t
+        return None
+
+    def _request_text(self, now: float, t: _Pipeline) -> FetchSegment:
+        idx = t.next_index
+        req = FetchSegment(t.media, idx, 0, t.bitrates[0], t.size_rows[idx][0], t.durations[idx], t.attempt)
+        t.inflight = req
+        t.request_t = now
+        if self._keep:
+            self._rows.append((SegmentRequested, now, t.media, idx, 0, t.bitrates[0], req.size_bytes, 0.0))
+        return req
+
+    def _text_loaded(self, now: float, t: _Pipeline, request: FetchSegment, size: int, ttfb_s: float, transfer_s: float | None) -> None:
+        self._advance(now)
+        t.inflight = None
+        t.attempt = 0
+        if transfer_s is None:
+            transfer_s = max(0.0, now - t.request_t - ttfb_s)
+        t.next_index = request.index + 1
+        t.rungs.append(request.rung)
+        t.media_end_s += request.duration_s
+        t.ends.append(t.media_end_s)
+        if self._keep:
+            self._rows.append(
+                (SegmentLoaded, now, t.media, request.index, request.rung, request.bitrate_bps, size, ttfb_s,
+                 transfer_s, 0.0, 0.0, request.duration_s)
+            )
+
     def _play_out(self) -> Action:
         """Everything is loaded: play the buffer out and end the session."""
         if self.state == STARTUP:
@@ -430,6 +539,8 @@ class Session:
 
     def _start_playback(self, now: float) -> None:
         self.state = PLAYING
+        for p in self.pipelines:
+            p.ctx.startup = False
         startup = now - self.t_start
         if not self.config.startup_counts_latency and self._first_ttfb is not None:
             startup -= self._first_ttfb
@@ -447,7 +558,13 @@ class Session:
         transfer_s: float | None = None,
     ) -> None:
         """``request`` finished at ``now``: the segment enters the buffer."""
-        p = self.video if self._single else self._pipeline(request.media)
+        if self._single:
+            p = self.video
+        else:
+            p = self._pipeline(request.media)
+            if p.abr.__class__ is _LowestRung and p.inflight is request:
+                self._text_loaded(now, p, request, request.size_bytes if size_bytes is None else size_bytes, ttfb_s, transfer_s)
+                return
         if p.inflight is not request:
             raise SessionError(f"segment_loaded for {request!r}, which is not in flight")
         self._advance(now)
@@ -492,7 +609,7 @@ class Session:
             ctx.now_s = now
             ctx.buffer_s = p.level_s
             p.on_download(sample, ctx)
-        if cfg.wait_policy == "pensieve" and p.level_s > cfg.max_buffer_s:
+        if self._pensieve_policy and p.level_s > cfg.max_buffer_s:
             # Pensieve: sleep in DRAIN_BUFFER_SLEEP_TIME steps until at or under the cap.
             q = cfg.wait_quantum_s
             sleep = math.ceil((p.level_s - cfg.max_buffer_s) / q) * q
@@ -501,13 +618,21 @@ class Session:
                 p.on_wait(sleep)
 
     def _ready(self, threshold: float) -> bool:
+        """Whether every pipeline holds ``threshold`` seconds, has loaded everything, or
+        has no room for its next segment (a threshold above the buffer cap must not
+        leave the player waiting forever)."""
+        cap = self._max_buffer_s
         if self._single:
             p = self.video
-            return p.level_s >= threshold or p.next_index >= p.end_index
+            return (
+                p.level_s >= threshold
+                or p.next_index >= p.end_index
+                or p.level_s + p.durations[p.next_index] > cap
+            )
         for p in self.pipelines:
             if p.next_index == 0 and p.end_index > 0:
                 return False
-            if p.level_s < threshold and p.next_index < p.end_index:
+            if p.level_s < threshold and p.next_index < p.end_index and p.level_s + p.durations[p.next_index] <= cap:
                 return False
         return True
 
@@ -515,7 +640,14 @@ class Session:
         for p in self.pipelines:
             if p.media == media:
                 return p
+        for p in self.text_pipelines:
+            if p.media == media:
+                return p
         raise SessionError(f"no {media} pipeline")
+
+    def track(self, media: str) -> Track:
+        """The Track a request's ``media`` refers to (drivers use it for ``segment_ref``)."""
+        return self.video.track if media == "video" else self._pipeline(media).track
 
     def check_abandon(self, now: float, request: FetchSegment, bytes_loaded: int, ttfb_s: float | None) -> int | None:
         """Ask the ABR whether to abandon ``request`` in flight; a lower rung or None."""
@@ -549,7 +681,8 @@ class Session:
         p.inflight = None
         p.attempt += 1
         p.pending_rung = to_rung
-        p.last_rung = to_rung if to_rung is not None else p.last_rung
+        if to_rung is not None:
+            p.last_rung = p.ctx.last_rung = to_rung
         if self._keep:
             self._rows.append(
                 (SegmentAbandoned, now, p.media, request.index, request.rung, bytes_loaded,
@@ -575,6 +708,23 @@ class Session:
         if fatal and self.state != ENDED:
             self._end(now, "error")
 
+    def set_abr(self, media: str, abr: Any) -> None:
+        """Hand ``media``'s decisions to ``abr`` from the next request on (a user switching
+        algorithm mid-session). The new algorithm starts afresh (``reset()``); if it keeps
+        its own estimator, that estimator is caught up on the transfers seen so far so it
+        does not start blind. A decision already taken (a segment in flight, a rung held
+        for an ABR delay) stands. The pipeline caches the hooks, so the hot path in
+        ``next_action`` is unchanged."""
+        p = self.video if media == "video" else self._pipeline(media)
+        reset = getattr(abr, "reset", None)
+        if reset is not None:
+            reset()
+        p.bind(abr)
+        own = p.estimator
+        if own is not None:
+            for sample in p.ctx.samples:
+                own.add(sample)
+
     def abort(self, now: float, reason: str = "aborted") -> None:
         """Stop the session at ``now`` (user quit, fatal error)."""
         if self.state in (IDLE, ENDED):
@@ -592,13 +742,49 @@ class Session:
     def now_s(self) -> float:
         return self._t
 
-    def playing_rung(self, media: str = "video") -> int | None:
+    def playing_rung(self, media: str = "video", playhead_s: float | None = None) -> int | None:
         """Rung of the segment at the playhead (None before anything is buffered)."""
         p = self.video if media == "video" else self._pipeline(media)
         if not p.rungs:
             return None
-        i = bisect_right(p.ends, self.playhead_s + _EPS)
+        pos = self.playhead_s if playhead_s is None else playhead_s
+        i = bisect_right(p.ends, pos + _EPS)
         return p.rungs[min(i, len(p.rungs) - 1)]
+
+    def status_at(self, now: float) -> Status:
+        """Playback at ``now`` (>= the last time the driver fed in), assuming no transfer
+        completes before then. Read-only: a UI can show a live clock between driver calls
+        without committing the elapsed time, which ``tick`` would do (and splitting one
+        drain into two changes the buffer arithmetic in the last bits)."""
+        state = self.state
+        t = self._t
+        if state == ENDED and now < t and self.end_reason == "completed":
+            # Everything was loaded, so the core ended the session at once at the end of
+            # the play-out; before that instant the buffer is still playing out.
+            left = t - now
+            return Status(now, PLAYING, left, self.playhead_s - left, self.stall_count,
+                          self.rebuffer_s, self.playing_rung("video", self.playhead_s - left))
+        dt = now - t if now > t else 0.0
+        buffer_s = self.buffer_s
+        playhead = self.playhead_s
+        stalls = self.stall_count
+        rebuffer = self.rebuffer_s
+        if state == PLAYING and dt > 0.0:
+            if dt < buffer_s:
+                buffer_s -= dt
+                playhead += dt
+            else:
+                playhead += buffer_s
+                if self._all_loaded():
+                    state = ENDED
+                else:
+                    state = STALLED
+                    stalls += 1
+                    rebuffer += dt - buffer_s
+                buffer_s = 0.0
+        elif state == STALLED and self._stall_started is not None:
+            rebuffer += max(now, t) - self._stall_started
+        return Status(max(now, t), state, buffer_s, playhead, stalls, rebuffer, self.playing_rung("video", playhead))
 
     def record(self, media: str = "video") -> PlaybackRecord:
         """The per-segment summary QoE is computed from (same as from the events)."""

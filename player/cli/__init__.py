@@ -25,6 +25,9 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "player.cli.replay_cmd",
     "player.cli.abr_cmd",
+    "player.cli.inspect_cmd",
+    "player.cli.traces_cmd",
+    "player.cli.tui_cmd",
     "player.cli.serve_cmd",
     "player.cli.play_cmd",
 ]

@@ -1,0 +1,77 @@
+"""Errors and expansion limits for manifest parsing.
+
+A :class:`ManifestError` always says *which* file or URL, *where* in it (an element path
+such as ``MPD/Period[2]/AdaptationSet[id=1]/Representation[id=720p]@bandwidth`` or a
+playlist line such as ``line 12``), and *what* is wrong. The CLI prints ``str(err)`` as a
+one-line user error (exit status 2).
+
+:class:`Limits` bounds every expansion a manifest can ask for (segment counts from
+templates, timelines and ``r``/``r=-1`` repeats, nesting depth, element and line counts,
+file size, fetch rounds), so a cyclic, hostile or merely enormous input fails fast with
+a clear error instead of hanging or exhausting memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used: ``str(err)`` is ``"<source>: <where>: <problem>"``."""
+
+    def __init__(self, problem: str, source: str | None = None, where: str | None = None):
+        self.problem = problem
+        self.source = source
+        self.where = where
+        parts = [p for p in (source, where) if p]
+        super().__init__(": ".join(parts + [problem]))
+
+    def located(self, source: str) -> "ManifestError":
+        """The same error with ``source`` filled in when it was not known yet."""
+        if self.source:
+            return self
+        return ManifestError(self.problem, source, self.where)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds on what one manifest may make us do.
+
+    The defaults are far above anything a real origin serves (a 24-hour title with 1 s
+    segments has 86,400 segments; the largest real playlist in our corpus has 40,001)
+    and far below what would hang or exhaust a laptop.
+    """
+
+    max_bytes: int = 32 * 1024 * 1024  # manifest body
+    max_segments: int = 1_000_000  # per Representation / media playlist, after expansion
+    max_total_segments: int = 5_000_000  # whole manifest, after expansion
+    max_timeline_entries: int = 200_000  # <S> elements per SegmentTimeline
+    max_periods: int = 1_000
+    max_representations: int = 20_000  # whole MPD / master playlist
+    max_elements: int = 2_000_000  # XML elements
+    max_depth: int = 32  # XML nesting
+    max_lines: int = 4_000_000  # playlist lines
+    max_fetches: int = 2_000  # sub-resources fetched while resolving one manifest
+    max_sidx_depth: int = 4  # hierarchical sidx nesting
+    max_duration_s: float = 10 * 365 * 86400.0  # any single time value
+
+
+DEFAULT_LIMITS = Limits()
+
+
+MAX_WARNINGS = 200
+
+
+class Reader:
+    """What the DASH and HLS readers share: where the manifest came from, its limits, and
+    the warnings (tolerated violations) collected while reading it."""
+
+    def __init__(self, source: str, url: str, limits: Limits):
+        self.source = source
+        self.url = url
+        self.limits = limits
+        self.warnings: list[str] = []
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
