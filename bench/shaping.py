@@ -144,14 +144,13 @@ async def run_session(http: aiohttp.ClientSession, info: dict, trace: Trace, spe
     rec = Recording(trace)
     loop = asyncio.get_running_loop()
     conns = [await loop.create_connection(lambda: _BodyClock(rec), host, int(port)) for _ in range(loops)]
-    body = {"trace": json.loads(write_sabre(trace)), "name": trace.name, "elapsed_s": 0.0, "speed": speed}
+    # Trace time 0 is now, as a Unix time the edge shares (see server_stub.shaping).
+    rec.t0 = time.monotonic()
+    origin = time.time()
+    body = {"trace": json.loads(write_sabre(trace)), "name": trace.name, "origin_unix_s": origin, "speed": speed}
     async with http.post(edge["session_url"], json=body) as r:
         if r.status != 200:
             raise RuntimeError(f"register: HTTP {r.status} {await r.text()}")
-        reg = await r.json()
-    # The edge started the trace when it handled the registration (queued behind other
-    # sessions' maybe): take its clock, as reported, not the moment we asked.
-    rec.t0 = time.monotonic() - reg["trace_time_s"] / speed
     end = rec.t0 + duration_s / speed
 
     async def fetch_loop(k: int) -> None:

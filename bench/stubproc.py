@@ -78,9 +78,9 @@ async def playback(http: aiohttp.ClientSession, info: dict[str, Any], title: str
         return await r.json()
 
 
-async def prefill(http: aiohttp.ClientSession, info: dict[str, Any], title: str) -> None:
+async def prefill(http: aiohttp.ClientSession, info: dict[str, Any], title: str, layout: str = "files") -> None:
     for url in info["edges"].values():
-        async with http.post(url + "/_admin/prefill", json={"title": title}, headers={"X-Abrlab-Admin-Key": info["admin_key"]}) as r:
+        async with http.post(url + "/_admin/prefill", json={"title": title, "layout": layout}, headers={"X-Abrlab-Admin-Key": info["admin_key"]}) as r:
             if r.status != 200:
                 raise RuntimeError(f"prefill: HTTP {r.status} {await r.text()}")
 

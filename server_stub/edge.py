@@ -9,7 +9,7 @@ Routes (``{token}`` is a control-plane token, see ``server_stub.tokens``)::
     GET      /health                              liveness and load, for steering
     GET      /metrics                             JSON (or ?format=prometheus)
     GET|PUT  /_admin/faults                       fault injection (admin key)
-    POST     /_admin/prefill                      {"title": ...}: fill the cache
+    POST     /_admin/prefill                      {"title": ..., "layout": "files"|"ranges"|"both"}
     GET      /_admin/sessions                     shaped sessions
 
 Content and session routes without a token answer 403, like ones with a forged or
@@ -46,7 +46,7 @@ from server_stub.faults import NO_FAULT, Fate, FaultConfig, FaultError, FaultInj
 from server_stub.httputil import Handler, body_limit_middleware, json_error, read_json
 from server_stub.objects import COMPONENT, RangeNotSatisfiable, parse_range
 from server_stub.origin import ORIGIN_KEY_HEADER
-from server_stub.pacing import Pacer
+from server_stub.pacing import TIMER_LEAD_S, Pacer
 from server_stub.shaping import SessionLink, ShapingConfig, ShapingRegistry
 from server_stub.tokens import Signer, TokenError
 from traces.model import Provenance, Trace, TraceError
@@ -55,6 +55,9 @@ log = logging.getLogger("abrlab.edge")
 
 ADMIN_KEY_HEADER = "X-Abrlab-Admin-Key"
 CONTROL_KEY_HEADER = "X-Abrlab-Control-Key"
+SENT_AT_HEADER = "X-Abrlab-Sent-At"
+FIRST_BYTE_HEADER = "X-Abrlab-First-Byte-At"
+MAX_SENT_SKEW_S = 0.05
 TOKEN_RE = r"[A-Za-z0-9_.-]{1,400}"
 EDGE_KEY = web.AppKey("edge", "Edge")
 
@@ -287,14 +290,18 @@ class Edge:
         fate = self.faults.draw(kind)
         link = self.shaping.get(claims.sid)
         speed = self.speed
-        # Trace time of arrival and the latency the request pays before its first byte.
-        t_req = link.trace_now() if link is not None else 0.0
+        # Trace time of the request and the latency it pays before its first byte.
+        t_req = self._request_time(request, link) if link is not None else 0.0
         latency = (link.curve.latency_at(max(0.0, t_req)) if link is not None else 0.0) + fate.delay_s
         got, hit = await self.lookup(mi["title"], parts, request.headers.get("Range"))
         # A miss adds the origin fill (backbone latency + transfer) before the first byte.
         miss_wall = 0.0 if hit else loop.time() - arrived
-        first_byte_t = t_req + latency + miss_wall * speed
-        await self._sleep_until(arrived + latency / speed + miss_wall)
+        if link is not None:
+            first_byte_t = t_req + latency + miss_wall * speed
+            await self._sleep_until(link.wall(first_byte_t) - TIMER_LEAD_S)
+        else:
+            first_byte_t = 0.0
+            await self._sleep_until(arrived + latency / speed + miss_wall)
         if fate.error:
             self.metrics.count(self.faults.config.error_status)
             return json_error(self.faults.config.error_status, "injected fault", retry=True)
@@ -323,6 +330,11 @@ class Edge:
             "X-Cache": "HIT" if hit else "MISS",
             "X-Edge": self.config.edge_id,
         }
+        if link is not None:
+            # When, in the session's trace time, the first byte was due: the player can
+            # time its TTFB by the emulated network rather than by when this process got
+            # around to sending the headers (a millisecond is a lot at --speed 40).
+            headers[FIRST_BYTE_HEADER] = f"{first_byte_t:.6f}"
         if obj.etag:
             headers["ETag"] = obj.etag
         if partial:
@@ -380,6 +392,30 @@ class Edge:
                     # Capacity during a stall is lost: the rest goes from now.
                     not_before = max(not_before, link.trace_now())
 
+    def _request_time(self, request: web.Request, link: SessionLink) -> float:
+        """Trace time at which the request left the player.
+
+        The player stamps its session clock (aligned with this edge's trace clock at
+        registration) in ``X-Abrlab-Sent-At``. Counting from there rather than from
+        arrival keeps the host's own overhead (a loopback hop, HTTP parsing, a busy
+        event loop: a millisecond or so, multiplied by ``speed`` in trace time) out of
+        the emulated latency, as a network emulator's delay should be the configured
+        one. A stamp more than ``MAX_SENT_SKEW_S`` wall seconds off is ignored (a
+        request that really waited that long did wait; a clock that far off is not
+        aligned); one slightly ahead of this clock (the two clocks agree only to the
+        wall clock's accuracy) counts as now."""
+        now_t = link.trace_now()
+        raw = request.headers.get(SENT_AT_HEADER)
+        if raw is None:
+            return now_t
+        try:
+            sent = float(raw)
+        except ValueError:
+            return now_t
+        if abs(now_t - sent) <= MAX_SENT_SKEW_S * self.speed:
+            return min(sent, now_t)
+        return now_t
+
     async def _stall(self, request: web.Request, stall_s: float | None) -> None:
         loop = asyncio.get_running_loop()
         end = loop.time() + (stall_s / self.speed if stall_s is not None else 3600.0)
@@ -412,13 +448,18 @@ class Edge:
         elapsed = body.get("elapsed_s", 0.0)
         if not isinstance(elapsed, (int, float)) or elapsed < 0:
             return json_error(400, "elapsed_s must be a number >= 0")
+        origin = body.get("origin_unix_s")
+        if origin is not None:
+            now_unix = time.time()
+            if not isinstance(origin, (int, float)) or not now_unix - 86400.0 <= origin <= now_unix + 1.0:
+                return json_error(400, "origin_unix_s must be a Unix time within the last day")
         name = str(body.get("name") or "trace")
         try:
             trace = trace_from_entries(body["trace"], name)
         except TraceError as e:
             return json_error(400, str(e))
         try:
-            link = self.shaping.register(claims.sid, trace, float(elapsed))
+            link = self.shaping.register(claims.sid, trace, float(elapsed), None if origin is None else float(origin))
         except OverflowError as e:
             return json_error(503, str(e))
         return web.json_response(
@@ -511,8 +552,9 @@ class Edge:
             return json_error(403, "admin key required")
         body = await read_json(request)
         title = body.get("title") if isinstance(body, dict) else None
-        if not isinstance(title, str):
-            return json_error(400, 'body must be {"title": NAME}')
+        layout = body.get("layout", "files") if isinstance(body, dict) else None
+        if not isinstance(title, str) or layout not in ("files", "ranges", "both"):
+            return json_error(400, 'body must be {"title": NAME, "layout": "files" | "ranges" | "both"}')
         assert self._client is not None
         async with self._client.get(self.config.origin_url.rstrip("/") + f"/catalog/{title}") as r:
             if r.status != 200:
@@ -522,8 +564,12 @@ class Edge:
         n_seg = int(info["segments"])
         for rend in info["video"] + info.get("audio", []):
             rid = rend["id"]
-            paths += [[rid, "media.m3u8"], [rid, "media-br.m3u8"], [rid, "init.mp4"]]
-            paths += [[rid, f"{k}.m4s"] for k in range(1, n_seg + 1)]
+            paths += [[rid, "media.m3u8"], [rid, "media-br.m3u8"]]
+            if layout in ("files", "both"):
+                paths += [[rid, "init.mp4"]] + [[rid, f"{k}.m4s"] for k in range(1, n_seg + 1)]
+            if layout in ("ranges", "both"):
+                # The whole single file: byte-range requests of that layout slice it.
+                paths.append([rid, "all.mp4"])
         sem = asyncio.Semaphore(8)
         bytes_before = self.metrics.origin_bytes
 

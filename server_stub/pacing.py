@@ -11,7 +11,10 @@ tick and walks every active transfer, writing straight to its transport.
 Ticks are scheduled on absolute loop times (``t0 + k * tick``); a late tick is not made
 up by extra ticks, since ``take`` already hands a late transfer everything that came due.
 A transfer's last bytes get their own timer at the exact time they are due, so a
-download ends when the trace says it ends, not at the next tick.
+download ends when the trace says it ends, not at the next tick. Because timers fire
+up to a millisecond late (the poll timeout is rounded up to whole milliseconds), every
+burst sends what is due up to half a millisecond ahead, which centres the timing error
+on zero.
 
 Backpressure: a transfer whose transport holds more than ``high_water_bytes`` unsent
 (the client is not reading) is skipped until it drains; its link capacity is then used
@@ -24,6 +27,9 @@ import asyncio
 from typing import Any
 
 from server_stub.shaping import SessionLink
+
+
+TIMER_LEAD_S = 0.0005
 
 
 class Flow:
@@ -46,6 +52,10 @@ class Pacer:
             raise ValueError("tick_s must be positive")
         self.tick_s = tick_s
         self.high_water_bytes = high_water_bytes
+        # Timers fire late, never early: an event loop's poll rounds its timeout up to
+        # the next millisecond. Sending what is due up to half that ahead centres the
+        # error of each burst (and of a transfer's end) on zero instead of +0.5 ms.
+        self.lead_s = TIMER_LEAD_S
         self._flows: set[Flow] = set()
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0
@@ -92,7 +102,7 @@ class Pacer:
         if t.get_write_buffer_size() > self.high_water_bytes:
             return
         link = f.link
-        k = link.take(f.stop - f.pos, link.trace_now(), f.not_before)
+        k = link.take(f.stop - f.pos, link.trace_now() + self.lead_s * link.speed, f.not_before)
         if k:
             t.write(f.data[f.pos : f.pos + k])
             f.pos += k
@@ -109,7 +119,7 @@ class Pacer:
         due_wall = link.wall(link.finish_time(f.stop - f.pos, f.not_before))
         loop = asyncio.get_running_loop()
         if due_wall < loop.time() + self.tick_s:
-            f.final = loop.call_at(due_wall, self._final, f)
+            f.final = loop.call_at(due_wall - self.lead_s, self._final, f)
 
     def _final(self, f: Flow) -> None:
         f.final = None

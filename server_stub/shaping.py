@@ -173,17 +173,26 @@ class ShapingConfig:
 class ShapingRegistry:
     """Shaped links by session id (the token's ``sid``)."""
 
-    def __init__(self, config: ShapingConfig | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, config: ShapingConfig | None = None, clock: Callable[[], float] = time.monotonic,
+                 unix_clock: Callable[[], float] = time.time) -> None:
         self.config = config or ShapingConfig()
         if not self.config.speed > 0:
             raise ValueError("speed must be positive")
         self._links: dict[str, SessionLink] = {}
         self._curves: dict[str, CapacityCurve] = {}  # by trace sha256: sessions share prepared curves
         self._clock = clock
+        self._unix = unix_clock
 
-    def register(self, sid: str, trace: Trace, elapsed_s: float = 0.0) -> SessionLink:
+    def register(self, sid: str, trace: Trace, elapsed_s: float = 0.0, origin_unix_s: float | None = None) -> SessionLink:
         """Shape session ``sid`` by ``trace``, whose time ``elapsed_s`` is now (a player
-        failing over to this edge continues its trace where it was)."""
+        failing over to this edge continues its trace where it was).
+
+        ``origin_unix_s``, when given, is the Unix time at which trace time 0 fell (the
+        player's session start): the trace clock is then set from the wall clock, which
+        the player and the edge share to within NTP's accuracy (exactly, on one host),
+        instead of from a request that took an unknown time to arrive."""
+        if origin_unix_s is not None:
+            elapsed_s = (self._unix() - origin_unix_s) * self.config.speed
         self.expire()
         if sid not in self._links and len(self._links) >= self.config.max_sessions:
             raise OverflowError(f"edge is shaping {len(self._links)} sessions, its limit")
@@ -191,7 +200,10 @@ class ShapingRegistry:
         if curve is None:
             curve = self._curves[trace.sha256] = CapacityCurve(trace)
         now = self._clock()
-        link = SessionLink(sid, curve, self.config.speed, now - max(0.0, elapsed_s) / self.config.speed, self._clock, trace.name)
+        # A negative elapsed time (an origin a moment ahead, which players use so the
+        # trace is in place before it starts) makes trace time negative until then;
+        # the curve carries no capacity before 0.
+        link = SessionLink(sid, curve, self.config.speed, now - elapsed_s / self.config.speed, self._clock, trace.name)
         self._links[sid] = link
         return link
 

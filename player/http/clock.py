@@ -12,6 +12,9 @@ import asyncio
 from typing import Protocol
 
 
+SPIN_S = 0.0015  # wall seconds before a deadline at which sleeping gives way to yielding
+
+
 class Clock(Protocol):
     speed: float
 
@@ -21,8 +24,9 @@ class Clock(Protocol):
     def now(self) -> float:
         """Session seconds since ``start``."""
 
-    async def sleep_until(self, t: float) -> None:
-        """Return at session time ``t`` (at once if it has passed)."""
+    async def sleep_until(self, t: float) -> float:
+        """Return at session time ``t`` (at once if it has passed); returns the session
+        time to act at (``t``, or later if the wake-up was late)."""
 
     def wall(self, session_s: float) -> float:
         """Wall seconds a span of ``session_s`` session seconds takes."""
@@ -52,14 +56,23 @@ class ScaledClock:
             return 0.0
         return (self._loop_time() - self._t0) * self.speed
 
-    async def sleep_until(self, t: float) -> None:
+    async def sleep_until(self, t: float) -> float:
         if self._t0 is None:
             # Not started (loading before the session): now() is 0 until start().
             d = t / self.speed
         else:
             d = self._t0 + t / self.speed - self._loop_time()
-        if d > 0:
-            await asyncio.sleep(d)
+        # Event-loop timers fire up to a millisecond late (the poll timeout is rounded
+        # up to whole milliseconds), which --speed multiplies in session time. So sleep
+        # to just short of the deadline and yield to other tasks for the rest.
+        if d > SPIN_S:
+            await asyncio.sleep(d - SPIN_S)
+        if self._t0 is not None:
+            loop = asyncio.get_running_loop()
+            end = self._t0 + t / self.speed
+            while loop.time() < end:
+                await asyncio.sleep(0)
+        return max(self.now(), t)
 
     def wall(self, session_s: float) -> float:
         return session_s / self.speed

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -40,13 +41,18 @@ import aiohttp
 from player.http.clock import Clock, ScaledClock
 from player.http.edges import EdgeSet, Endpoint
 from player.http.resilience import RetryPolicy
-from player.http.source import HttpTitle, load_http_title, range_header, ref_size
+from player.http.source import HttpTitle, load_http_title, range_header
+from player.presentation import SegmentRef
 from player.session import Done, FetchSegment, Session, Wait
+from qoe.events import ManifestLoaded
 from traces.formats import write_sabre
 from traces.model import Trace
 
 # Sabre checks abandonment every 50 ms of download progress; so does player.sim.
 PROGRESS_STEP_S = 0.05
+SENT_AT_HEADER = "X-Abrlab-Sent-At"  # read by server_stub.edge (player never imports it)
+FIRST_BYTE_HEADER = "X-Abrlab-First-Byte-At"
+REGISTRATION_LEAD_S = 0.05  # wall seconds between registering a trace and its time 0
 
 
 class PlayError(RuntimeError):
@@ -91,6 +97,9 @@ class DriverConfig:
     progress_step_s: float = PROGRESS_STEP_S
     status_interval_s: float = 0.25  # wall seconds between status callbacks
     max_connections: int = 6
+    # One request at a time, the core choosing the pipeline (as the simulator does), or
+    # one request per media type at once sharing the link (as browsers' players do).
+    parallel_pipelines: bool = False
     seed: int | None = None
 
 
@@ -142,6 +151,7 @@ class HttpDriver:
         self.bytes_loaded = 0
         self.requests = 0
         self._failures: dict[tuple[str, int], int] = {}
+        self._origin_unix: float | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _timeout(self) -> aiohttp.ClientTimeout:
@@ -174,8 +184,10 @@ class HttpDriver:
         if ep.session_url is None:
             raise PlayError(f"{ep.name} is not an abrlab edge: it cannot shape by a trace (drop --trace)")
         assert self._http is not None and self.trace is not None
-        elapsed = self.clock.now() if elapsed_s is None else elapsed_s
+        elapsed = max(0.0, self.clock.now() if elapsed_s is None else elapsed_s)
         body = {"trace": self._trace_json, "name": self.trace.name, "elapsed_s": elapsed, "speed": self.clock.speed}
+        if self._origin_unix is not None:
+            body["origin_unix_s"] = self._origin_unix
         async with self._http.post(ep.session_url, json=body, timeout=self._timeout()) as r:
             if r.status == 409:
                 info = await r.json()
@@ -186,7 +198,10 @@ class HttpDriver:
         ep.registered = True
         return float(info.get("trace_time_s", elapsed))
 
-    async def get_bytes(self, url: str, ref: Any = None) -> bytes:
+    async def fetch(self, url: str, byte_range: tuple[int, int] | None = None) -> bytes:
+        return await self.get_bytes(url, SegmentRef(url, byte_range) if byte_range else None)
+
+    async def get_bytes(self, url: str, ref: SegmentRef | None = None) -> bytes:
         """A small object (manifest, init segment) with retries and failover."""
         http = await self._open()
         attempt = 0
@@ -220,19 +235,16 @@ class HttpDriver:
                 if self.edges.pick(url, self.clock.now()) is ep or len(self.edges.endpoints) == 1:
                     await self._backoff(attempt - 1)
 
-    async def get_text(self, url: str) -> str:
-        return (await self.get_bytes(url)).decode("utf-8", errors="replace")
-
     async def _backoff(self, attempt: int) -> None:
         await self.clock.sleep_until(self.clock.now() + self.config.retry.backoff_s(attempt, self._rng))
 
     async def load(self, url: str) -> HttpTitle:
         """Load the title at ``url`` (manifest or stub description) through the edges."""
         await self._open()
-        self.source = await load_http_title(url, self.get_text)
+        self.source = await load_http_title(url, self.fetch)
         return self.source
 
-    async def _ensure_init(self, ref: Any) -> None:
+    async def _ensure_init(self, ref: SegmentRef | None) -> None:
         if ref is None:
             return
         key = (ref.url, range_header(ref))
@@ -250,20 +262,27 @@ class HttpDriver:
         await self._open()
         try:
             await self.prefetch_inits()
-            t0 = 0.0
+            # Trace time 0 is the session start. Edges learn it as a Unix time, so their
+            # trace clock and this session clock agree however long a request takes; it
+            # is set a little ahead so the first edge has the trace before it starts.
+            lead = REGISTRATION_LEAD_S if self._trace_json is not None else 0.0
+            self._origin_unix = time.time() + lead
+            self.clock.start(-lead * self.clock.speed)
             if self._trace_json is not None:
-                # The trace starts when the edge takes it; start the session clock on
-                # the edge's reading so both sides agree on trace time.
                 try:
-                    t0 = await self._register(self.edges.endpoints[self.edges.current], 0.0)
+                    await self._register(self.edges.endpoints[self.edges.current])
                 except (aiohttp.ClientError, asyncio.TimeoutError, TransferError):
                     pass  # that edge is failing; the first segment request fails over
-            self.clock.start(t0)
-            session.start(self.clock.now())
+                await self.clock.sleep_until(0.0)
+            session.start(max(0.0, self.clock.now()))
+            src = self.source
+            if src is not None:
+                v = src.title.video
+                session.log.append(ManifestLoaded(session.now_s, src.url, src.format, list(v.bitrates_bps), v.duration_s))
             status = asyncio.create_task(self._status_loop(session)) if self.on_status else None
             try:
-                medias = [p.media for p in session.pipelines]
-                if len(medias) == 1:
+                medias = [p.media for p in session.pipelines + session.text_pipelines]
+                if len(medias) == 1 or not self.config.parallel_pipelines:
                     await self._pipeline(session, None)
                 else:
                     await asyncio.gather(*(self._pipeline(session, m) for m in medias))
@@ -286,8 +305,12 @@ class HttpDriver:
         abandonable = session.config.abandonment and any(
             getattr(p.abr, "should_abandon", None) is not None for p in session.pipelines
         )
+        woke: float | None = None
         while True:
             now = self.clock.now()
+            if woke is not None:
+                now = max(now, woke)  # a wake-up a hair early is the wait's end
+                woke = None
             a = session.next_action(now, media)
             if isinstance(a, Done):
                 self._changed.set()
@@ -301,18 +324,17 @@ class HttpDriver:
                     except asyncio.TimeoutError:
                         pass
                 else:
-                    await self.clock.sleep_until(a.until_s)
+                    woke = await self.clock.sleep_until(a.until_s)
                 continue
             assert isinstance(a, FetchSegment)
             await self._fetch(session, a, abandonable)
             self._changed.set()
 
     async def _fetch(self, session: Session, req: FetchSegment, abandonable: bool) -> None:
-        assert self.source is not None
-        loc = self.source.locations[req.media]
-        ref = loc.media(req.index, req.rung)
+        track = session.track(req.media)
+        ref = track.segment_ref(req.index, req.rung)
         url = ref.url
-        await self._ensure_init(loc.init(req.index, req.rung))
+        await self._ensure_init(track.init_ref(req.index, req.rung))
         now = self.clock.now()
         ep = self.edges.pick(url, now)
         if ep is None:
@@ -325,7 +347,7 @@ class HttpDriver:
         target = self.edges.rebase(url, ep)
         http = self._http
         assert http is not None
-        expected = ref_size(ref)
+        expected = ref.size_bytes
         rh = range_header(ref)
         try:
             await self._register(ep)
@@ -333,10 +355,23 @@ class HttpDriver:
             ep.requests += 1
             self.requests += 1
             t_send = self.clock.now()
-            async with http.get(target, headers={"Range": rh} if rh else None, timeout=self._timeout()) as r:
+            headers = {"Range": rh} if rh else {}
+            if ep.registered:
+                # The edge counts the trace latency from here, not from when the request
+                # reached it (server_stub.edge: host overhead is not network latency).
+                headers[SENT_AT_HEADER] = f"{t_send:.6f}"
+            async with http.get(target, headers=headers, timeout=self._timeout()) as r:
                 if r.status not in (200, 206):
                     raise status_error(r.status, target)
                 ttfb = self.clock.now() - t_send
+                fb = r.headers.get(FIRST_BYTE_HEADER) if ep.registered else None
+                if fb is not None:
+                    # The edge's own record of when the first byte was due (same trace
+                    # clock): host overhead in delivering the headers is not network time.
+                    try:
+                        ttfb = min(ttfb, max(0.0, float(fb) - t_send))
+                    except ValueError:
+                        pass
                 length = r.content_length
                 got = 0
                 step = self.config.progress_step_s
@@ -399,20 +434,24 @@ class HttpDriver:
     # ------------------------------------------------------------------ status
     def status(self, session: Session) -> Status:
         v = session.video
-        rung = session.playing_rung()
+        # A read-only projection: committing time here (Session.tick) would split the
+        # buffer arithmetic differently from the simulator's.
+        now = max(self.clock.now(), session.now_s)
+        st = session.status_at(now)
+        rung = st.playing_rung
         samples = v.ctx.samples
         cur = self.edges.endpoints[self.edges.current]
         return Status(
-            t_s=session.now_s,
-            state=session.state,
-            buffer_s=session.buffer_s,
-            playhead_s=session.playhead_s,
+            t_s=st.t_s,
+            state=st.state,
+            buffer_s=st.buffer_s,
+            playhead_s=st.playhead_s,
             rung=rung,
             bitrate_bps=v.bitrates[rung] if rung is not None else None,
             loaded=len(v.rungs),
             total=v.end_index,
-            stalls=session.stall_count,
-            rebuffer_s=session.rebuffer_s,
+            stalls=st.stall_count,
+            rebuffer_s=st.rebuffer_s,
             last_rate_bps=samples[-1].rate_bps if samples else None,
             edge=cur.name,
             errors=self.errors,
@@ -423,6 +462,4 @@ class HttpDriver:
         assert self.on_status is not None
         while True:
             await asyncio.sleep(self.config.status_interval_s)
-            if not session.done:
-                session.tick(self.clock.now())
             self.on_status(self.status(session))

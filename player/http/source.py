@@ -1,73 +1,57 @@
-"""What the HTTP driver plays: a presentation :class:`Title` plus where its bytes are.
+"""What the HTTP driver plays: a presentation :class:`Title` whose tracks know where
+their bytes are (``Track.refs``: ``media(index, rung)`` and ``init(index, rung)`` give
+a :class:`~player.presentation.SegmentRef`, a URL and optional inclusive byte range).
 
-The session core sees only the ``Title``; the driver also needs, per track, a URL (and
-byte range) for every segment and init segment. Any object with ``media(index, rung)``
-and ``init(index, rung)`` returning something with ``url`` and ``byte_range`` (an
-inclusive ``(first, last)`` pair or None) will do; manifests provide it per track, and
-so does the stub's native ``title.json`` (ladder, exact sizes, URL templates).
+Two ways in:
+
+- a DASH MPD or HLS playlist, read by ``player.manifest`` (sub-resources such as HLS
+  media playlists and DASH ``sidx`` boxes fetched through the driver, so they get the
+  same retries and failover as segments);
+- the stub's native ``title.json``: ladder, exact sizes and URL templates.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable
 from urllib.parse import urljoin
 
 import numpy as np
 
-from player.presentation import ContentError, Rung, Title, Track
+from player.presentation import ContentError, Rung, SegmentRef, Title, Track
+
+# fetch(url, byte_range) -> bytes, byte_range inclusive (first, last) or None.
+Fetch = Callable[[str, "tuple[int, int] | None"], Awaitable[bytes]]
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A segment's URL and optional inclusive byte range (as in ``Range: bytes=a-b``)."""
-
-    url: str
-    byte_range: tuple[int, int] | None = None
-
-
-def range_header(ref: Any) -> str | None:
-    br = getattr(ref, "byte_range", None)
-    return None if br is None else f"bytes={br[0]}-{br[1]}"
-
-
-def ref_size(ref: Any) -> int | None:
-    br = getattr(ref, "byte_range", None)
-    return None if br is None else br[1] - br[0] + 1
-
-
-class Locations(Protocol):
-    def media(self, index: int, rung: int) -> Any: ...
-
-    def init(self, index: int, rung: int) -> Any | None: ...
+def range_header(ref: SegmentRef | None) -> str | None:
+    return None if ref is None else ref.range_header()
 
 
 @dataclass
 class HttpTitle:
     title: Title
-    locations: dict[str, Locations]  # by media type ("video", "audio")
     url: str
-    format: str
+    format: str  # "dash", "hls" or "abrlab-stub"
     live: bool = False
+    manifest: Any = None  # the parsed player.manifest Manifest, when there is one
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def init_refs(self) -> list[Any]:
+    def init_refs(self) -> list[SegmentRef]:
         """Every distinct init segment of the first segment, all rungs, all tracks."""
-        out: dict[tuple[str, tuple[int, int] | None], Any] = {}
+        out: dict[tuple[str, tuple[int, int] | None], SegmentRef] = {}
         for t in self.title.tracks:
-            loc = self.locations.get(t.media)
-            if loc is None:
-                continue
             for rung in range(t.n_rungs):
-                ref = loc.init(0, rung)
+                ref = t.init_ref(0, rung)
                 if ref is not None:
-                    out[(ref.url, getattr(ref, "byte_range", None))] = ref
+                    out[(ref.url, ref.byte_range)] = ref
         return list(out.values())
 
 
 @dataclass(frozen=True)
-class _TemplateLocations:
+class _StubRefs:
     """The stub's layout: ``{rid}/init.mp4`` and ``{rid}/{number}.m4s`` under a base."""
 
     base: str
@@ -76,12 +60,12 @@ class _TemplateLocations:
     media_tmpl: str
     start_number: int
 
-    def media(self, index: int, rung: int) -> Ref:
+    def media(self, index: int, rung: int) -> SegmentRef:
         rel = self.media_tmpl.replace("{rid}", self.ids[rung]).replace("{number}", str(self.start_number + index))
-        return Ref(urljoin(self.base, rel))
+        return SegmentRef(urljoin(self.base, rel))
 
-    def init(self, index: int, rung: int) -> Ref:
-        return Ref(urljoin(self.base, self.init_tmpl.replace("{rid}", self.ids[rung])))
+    def init(self, index: int, rung: int) -> SegmentRef:
+        return SegmentRef(urljoin(self.base, self.init_tmpl.replace("{rid}", self.ids[rung])))
 
 
 def title_from_stub_json(data: Any, url: str) -> HttpTitle:
@@ -90,40 +74,45 @@ def title_from_stub_json(data: Any, url: str) -> HttpTitle:
         durs = np.asarray(data["segment_durations_s"], dtype=np.float64)
         urls = data["urls"]
         tracks: dict[str, Track] = {}
-        locs: dict[str, Locations] = {}
         for media in ("video", "audio"):
             if media not in data:
                 continue
-            rends = data[media]
             rungs = tuple(
                 Rung(bitrate_bps=int(r["bitrate_bps"]), width=r.get("width"), height=r.get("height"),
                      codecs=r.get("codecs"), id=str(r["id"]), frame_rate=r.get("frame_rate"))
-                for r in rends
+                for r in data[media]
             )
-            tracks[media] = Track(media, rungs, durs, np.asarray(data[f"{media}_sizes_bytes"], dtype=np.int64))
-            locs[media] = _TemplateLocations(url, tuple(r.id for r in rungs), urls["init"], urls["media"], int(urls["start_number"]))
+            refs = _StubRefs(url, tuple(r.id for r in rungs), urls["init"], urls["media"], int(urls["start_number"]))  # type: ignore[misc]
+            tracks[media] = Track(media, rungs, durs, np.asarray(data[f"{media}_sizes_bytes"], dtype=np.int64), refs=refs)
         title = Title(str(data["name"]), tracks["video"], tracks.get("audio"), source=url, source_format="abrlab-stub")
     except ContentError as e:
         raise ContentError(e.problem, url) from None
     except (KeyError, TypeError, ValueError) as e:
         raise ContentError(f"not an abrlab stub title description ({type(e).__name__}: {e})", url) from None
-    return HttpTitle(title, locs, url, "abrlab-stub", meta={"complexity": data.get("complexity"), "ladder": data.get("ladder")})
+    return HttpTitle(title, url, "abrlab-stub", meta={"complexity": data.get("complexity"), "ladder": data.get("ladder")})
 
 
-FetchText = Callable[[str], Awaitable[str]]
+async def title_from_manifest(url: str, fetch: Fetch) -> HttpTitle:
+    """Fetch, parse and resolve a DASH MPD or HLS playlist, and build its Title."""
+    from player.manifest import parse_manifest
+    from player.manifest.resolve import resolve_manifest_async
+    from player.manifest.to_title import manifest_to_title
+
+    data = await fetch(url, None)
+    m = parse_manifest(data, url, url=url)
+    await resolve_manifest_async(m, fetch)
+    live = bool(m.is_live)
+    title = manifest_to_title(m, now_s=time.time() if live else None)
+    return HttpTitle(title, url, m.format, live=live, manifest=m)
 
 
-async def load_http_title(url: str, fetch_text: FetchText) -> HttpTitle:
-    """Load what ``url`` points at: the stub's ``title.json``, or a DASH MPD / HLS
-    playlist through the manifest package (``player.manifest``)."""
-    path = url.split("?", 1)[0]
-    if path.endswith(".json"):
-        text = await fetch_text(url)
+async def load_http_title(url: str, fetch: Fetch) -> HttpTitle:
+    """Load what ``url`` points at: the stub's ``title.json``, or a DASH MPD / HLS playlist."""
+    if url.split("?", 1)[0].endswith(".json"):
+        raw = await fetch(url, None)
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ContentError(f"not valid JSON (line {e.lineno}: {e.msg})", url) from None
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ContentError(f"not valid JSON ({e})", url) from None
         return title_from_stub_json(data, url)
-    from player.http import manifest_bridge
-
-    return await manifest_bridge.load(url, fetch_text)
+    return await title_from_manifest(url, fetch)
