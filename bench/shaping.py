@@ -8,10 +8,12 @@ the trace's capacity curve allows in that window:
 
     error(w) = |received(w) - capacity(w)| / capacity(w)
 
-Windows start at the session's first byte (the first request's latency is not link
-time) and stop one window before the end; windows whose capacity is under 5 % of the
-trace's mean (outages) are left out and counted. Bytes are counted when the client
-reads them, no interpolation.
+Windows are the trace's own seconds, from the first whole second after the session's
+first byte (the first request's latency is not link time) to one window before the end;
+windows whose capacity is under 5 % of the trace's mean (outages) are left out and
+counted. Bytes are counted when the client reads them, no interpolation. The client is
+a minimal asyncio HTTP/1.1 reader (a measuring instrument must cost less than what it
+measures) and tells the edge where trace time 0 is as a Unix time.
 
 Phases:
 1. accuracy at speed 1 and at speed 10: traces from hsdpa3g, belgium4g and fcc_sd;
@@ -319,10 +321,14 @@ def main(argv: list[str] | None = None) -> int:
         print("capacity at speed 10 (hsdpa3g traces, one stub process, one edge):", flush=True)
         levels = [int(x) for x in args.levels.split(",")]
         res = run_capacity(levels, args.cap_duration, args.loops, args.tick, 0.05)
-        passing = [r["n"] for r in res if r["median_error"] <= 0.05]
-        best = max(passing) if passing else 0
+        # The largest level before the first one that failed.
+        best = 0
+        for r in res:
+            if not r["median_error"] <= 0.05:
+                break
+            best = r["n"]
         print(f"sustained: {best} concurrent sessions at speed 10 with median error <= 5 %"
-              + (" (the largest level tried)" if passing and best == levels[-1] else ""))
+              + (" (the largest level tried)" if best == levels[-1] else ""))
         ok &= best >= 50
     print(f"bench.shaping: {'PASS' if ok else 'FAIL'} in {time.monotonic() - t_start:.0f} s")
     return 0 if ok else 1

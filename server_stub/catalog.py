@@ -167,6 +167,9 @@ class CatalogTitle:
     ladder: str = "source"  # "per-title", "fixed" or "source" (served as loaded)
     source: str = "generated"
     meta: dict[str, Any] = field(default_factory=dict)
+    # A live event: segments become available as the event's clock passes their end
+    # (see LiveClock); the manifests say dynamic / EVENT until the last one exists.
+    live: bool = False
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
@@ -191,6 +194,7 @@ class CatalogTitle:
             "ladder": self.ladder,
             "complexity": self.complexity,
             "source": self.source,
+            "live": self.live,
             "video": [r.to_dict() for r in self.video.renditions],
         }
         if self.audio is not None:
@@ -201,6 +205,37 @@ class CatalogTitle:
             if self.audio is not None:
                 d["audio_sizes_bytes"] = self.audio.sizes_bytes.tolist()
         return d
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """Where a live event stands: its availability start (Unix seconds), the event's
+    clock now, how many segments exist, and whether it is over."""
+
+    availability_start_unix: float
+    now_unix: float
+    available: int
+    ended: bool
+
+
+class LiveClock:
+    """The clock of live events: it starts at ``start_unix`` and runs ``speed`` times
+    faster than the wall clock, so ``--speed k`` plays a live event k times faster too.
+    Manifests carry the real ``availabilityStartTime``; players compute availability
+    with the same scaled clock (``now = start + (wall - start) * speed``)."""
+
+    def __init__(self, start_unix: float, speed: float = 1.0, wall: Any = None) -> None:
+        import time
+
+        self.start_unix = start_unix
+        self.speed = speed
+        self._wall = wall or time.time
+
+    def state(self, track: "CatalogTrack") -> LiveState:
+        now = self.start_unix + (self._wall() - self.start_unix) * self.speed
+        ends = np.cumsum(track.segment_durations_s)
+        n = int(np.searchsorted(ends, now - self.start_unix + 1e-9, side="right"))
+        return LiveState(self.start_unix, now, n, n >= track.n_segments)
 
 
 class Catalog:

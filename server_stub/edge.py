@@ -84,6 +84,7 @@ class CachedObject:
     total_size: int
     offset: int  # where ``data`` starts in the object (range-fetched pieces of all.mp4)
     etag: str
+    cacheable: bool = True  # False for what the origin marks no-cache (live manifests)
 
 
 class _Reset(Exception):
@@ -223,14 +224,17 @@ class Edge:
                     span, _, total_s = cr.partition(" ")[2].partition("/")
                     offset = int(span.partition("-")[0])
                     total = int(total_s)
-                obj = CachedObject(data, r.headers.get("Content-Type", "application/octet-stream"), total, offset, r.headers.get("ETag", ""))
+                cc = r.headers.get("Cache-Control", "").lower()
+                cacheable = "no-cache" not in cc and "no-store" not in cc
+                obj = CachedObject(data, r.headers.get("Content-Type", "application/octet-stream"), total, offset, r.headers.get("ETag", ""), cacheable)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
             log.warning("edge %s: origin fetch %s failed: %s", self.config.edge_id, path, e)
             return 502
         self.metrics.origin_fetches += 1
         self.metrics.origin_bytes += len(obj.data)
         self.cache.record_miss_bytes(len(obj.data))
-        self.cache.put(key, obj, len(obj.data))
+        if obj.cacheable:
+            self.cache.put(key, obj, len(obj.data))
         return obj
 
     async def lookup(self, title: str, parts: list[str], range_header: str | None) -> tuple[CachedObject | int, bool]:
@@ -326,7 +330,7 @@ class Edge:
         headers = {
             "Content-Type": obj.content_type,
             "Accept-Ranges": "bytes",
-            "Cache-Control": "private, max-age=31536000",
+            "Cache-Control": "private, max-age=31536000" if obj.cacheable else "no-cache",
             "X-Cache": "HIT" if hit else "MISS",
             "X-Edge": self.config.edge_id,
         }

@@ -60,22 +60,22 @@ def range_of(request: web.Request, obj: Object) -> tuple[int, int, bool]:
     return r[0], r[1], True
 
 
-def object_headers(obj: Object, start: int, end: int, partial: bool, etag: str) -> dict[str, str]:
+def object_headers(obj: Object, start: int, end: int, partial: bool, etag: str, cache_control: str | None = None) -> dict[str, str]:
     h = {
         "Content-Type": obj.content_type,
         "Accept-Ranges": "bytes",
         "ETag": etag,
         # Titles are immutable once published; manifests of VOD titles too.
-        "Cache-Control": "public, max-age=31536000, immutable",
+        "Cache-Control": cache_control or "public, max-age=31536000, immutable",
     }
     if partial:
         h["Content-Range"] = f"bytes {start}-{end - 1}/{obj.size}"
     return h
 
 
-def object_response(request: web.Request, obj: Object, etag: str) -> web.Response:
+def object_response(request: web.Request, obj: Object, etag: str, cache_control: str | None = None) -> web.Response:
     start, end, partial = range_of(request, obj)
-    headers = object_headers(obj, start, end, partial, etag)
+    headers = object_headers(obj, start, end, partial, etag, cache_control)
     body = b"" if request.method == "HEAD" else obj.read(start, end)
     resp = web.Response(status=206 if partial else 200, body=body, headers=headers)
     if request.method == "HEAD":

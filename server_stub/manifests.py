@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 
-from server_stub.catalog import CatalogTitle, CatalogTrack
+from server_stub.catalog import CatalogTitle, CatalogTrack, LiveState
 
 DASH_NS = "urn:mpeg:dash:schema:mpd:2011"
 TIMESCALE = 1000
@@ -84,17 +85,32 @@ def _timeline(parent: ET.Element, track: CatalogTrack) -> None:
         ET.SubElement(tl, "S", attrs)
 
 
-def _mpd_root(title: CatalogTitle) -> tuple[ET.Element, ET.Element]:
-    mpd = ET.Element(
-        "MPD",
-        {
-            "xmlns": DASH_NS,
-            "profiles": "urn:mpeg:dash:profile:isoff-live:2011",
-            "type": "static",
-            "mediaPresentationDuration": _iso_duration(title.video.duration_s),
-            "minBufferTime": "PT2.000S",
-        },
-    )
+def _utc(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _mpd_root(title: CatalogTitle, live: LiveState | None = None) -> tuple[ET.Element, ET.Element]:
+    attrs = {
+        "xmlns": DASH_NS,
+        "profiles": "urn:mpeg:dash:profile:isoff-live:2011",
+        "type": "static",
+        "mediaPresentationDuration": _iso_duration(title.video.duration_s),
+        "minBufferTime": "PT2.000S",
+    }
+    if live is not None and not live.ended:
+        # A live event in progress (ISO/IEC 23009-1 5.3.9.5.3): segments exist from
+        # availabilityStartTime + their end; no timeShiftBufferDepth, so all of them
+        # stay. Once the last segment exists the MPD turns static.
+        seg = title.video.constant_duration_s or float(title.video.segment_durations_s[0])
+        del attrs["mediaPresentationDuration"]
+        attrs.update(
+            type="dynamic",
+            availabilityStartTime=_utc(live.availability_start_unix),
+            publishTime=_utc(live.now_unix),
+            minimumUpdatePeriod=_iso_duration(seg),
+            suggestedPresentationDelay=_iso_duration(3 * seg),
+        )
+    mpd = ET.Element("MPD", attrs)
     period = ET.SubElement(mpd, "Period", {"id": "p0", "start": "PT0S"})
     return mpd, period
 
@@ -104,9 +120,10 @@ def _serialize(mpd: ET.Element) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(mpd, encoding="unicode") + "\n"
 
 
-def dash_mpd(title: CatalogTitle) -> str:
-    """SegmentTemplate MPD (``$RepresentationID$/$Number$.m4s``, numbers from 1)."""
-    mpd, period = _mpd_root(title)
+def dash_mpd(title: CatalogTitle, live: LiveState | None = None) -> str:
+    """SegmentTemplate MPD (``$RepresentationID$/$Number$.m4s``, numbers from 1);
+    dynamic while a live event runs."""
+    mpd, period = _mpd_root(title, live)
     for aid, track in enumerate(title.tracks, start=1):
         aset = _adaptation_set(period, track, aid)
         tmpl = {
@@ -189,17 +206,23 @@ def hls_master(title: CatalogTitle, byte_ranges: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hls_media(title: CatalogTitle, track: CatalogTrack, rung: int, byte_ranges: bool = False) -> str:
+def hls_media(title: CatalogTitle, track: CatalogTrack, rung: int, byte_ranges: bool = False, live: LiveState | None = None) -> str:
+    """A media playlist; while a live event runs, an EVENT playlist of the segments that
+    exist so far, without EXT-X-ENDLIST (RFC 8216 4.3.3.5)."""
     r = track.renditions[rung]
     durs = [float(d) for d in track.segment_durations_s]
+    ongoing = live is not None and not live.ended
+    if ongoing:
+        durs = durs[: live.available]  # type: ignore[union-attr]
     # RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer <= TARGETDURATION.
-    target = max(1, max(int(math.floor(d + 0.5)) for d in durs))
+    all_durs = [float(d) for d in track.segment_durations_s]
+    target = max(1, max(int(math.floor(d + 0.5)) for d in all_durs))
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
         f"#EXT-X-TARGETDURATION:{target}",
         "#EXT-X-MEDIA-SEQUENCE:1",
-        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-PLAYLIST-TYPE:EVENT" if ongoing else "#EXT-X-PLAYLIST-TYPE:VOD",
         "#EXT-X-INDEPENDENT-SEGMENTS",
     ]
     if byte_ranges:
@@ -214,5 +237,6 @@ def hls_media(title: CatalogTitle, track: CatalogTrack, rung: int, byte_ranges: 
             lines.append("all.mp4")
         else:
             lines.append(f"{k + 1}.m4s")
-    lines.append("#EXT-X-ENDLIST")
+    if not ongoing:
+        lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from server_stub import manifests, media
-from server_stub.catalog import CatalogTitle
+from server_stub.catalog import CatalogTitle, LiveState
 
 # One path component: starts with a letter or digit, so "." and ".." never match.
 COMPONENT = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
@@ -59,12 +59,18 @@ def _ctype(name: str) -> str:
     return "application/octet-stream"
 
 
-def resolve(title: CatalogTitle, parts: list[str]) -> Object | None:
-    """The object at ``parts`` (path components after ``/titles/{title}/``), or None."""
+def resolve(title: CatalogTitle, parts: list[str], live: LiveState | None = None) -> Object | None:
+    """The object at ``parts`` (path components after ``/titles/{title}/``), or None.
+
+    While a live event runs (``live`` not ended) only the segment-file layout exists
+    (the single files are still being written), and only the segments available now."""
+    ongoing = live is not None and not live.ended
+    if ongoing and (parts[-1] in ("manifest-list.mpd", "master-br.m3u8", "media-br.m3u8", "all.mp4")):
+        return None
     if len(parts) == 1:
         name = parts[0]
         if name == "manifest.mpd":
-            return _text_object(manifests.dash_mpd(title), _ctype(name), "manifest")
+            return _text_object(manifests.dash_mpd(title, live), _ctype(name), "manifest")
         if name == "manifest-list.mpd":
             return _text_object(manifests.dash_mpd_ranges(title), _ctype(name), "manifest")
         if name == "master.m3u8":
@@ -87,7 +93,7 @@ def resolve(title: CatalogTitle, parts: list[str]) -> Object | None:
     track, rung, rend = hit
     tname = title.name
     if name in ("media.m3u8", "media-br.m3u8"):
-        return _text_object(manifests.hls_media(title, track, rung, name == "media-br.m3u8"), _ctype(name), "manifest")
+        return _text_object(manifests.hls_media(title, track, rung, name == "media-br.m3u8", live), _ctype(name), "manifest")
     if name == "init.mp4":
         n = rend.init_size_bytes
         return Object(n, _ctype(name), lambda a, b: media.init_segment(tname, rid, n)[a:b], "init")
@@ -96,7 +102,7 @@ def resolve(title: CatalogTitle, parts: list[str]) -> Object | None:
     m = _SEGMENT_RE.match(name)
     if m:
         number = int(m.group(1))
-        if number > track.n_segments:
+        if number > (live.available if ongoing else track.n_segments):  # type: ignore[union-attr]
             return None
         n = int(track.sizes_bytes[number - 1, rung])
         return Object(n, _ctype(name), lambda a, b: media.media_segment(tname, rid, number, n)[a:b], "segment")

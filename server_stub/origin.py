@@ -16,10 +16,11 @@ Routes::
 from __future__ import annotations
 
 import hmac
+import time
 
 from aiohttp import web
 
-from server_stub.catalog import Catalog, CatalogTitle
+from server_stub.catalog import Catalog, CatalogTitle, LiveClock
 from server_stub.httputil import DEFAULT_MAX_BODY_BYTES, Handler, body_limit_middleware, json_error, object_response
 from server_stub.objects import COMPONENT, Object, resolve
 
@@ -31,9 +32,11 @@ ORIGIN_KEY = web.AppKey("origin", "Origin")
 class Origin:
     """Catalog plus a memo of resolved objects (manifests are generated once)."""
 
-    def __init__(self, catalog: Catalog, origin_key: str | None = None) -> None:
+    def __init__(self, catalog: Catalog, origin_key: str | None = None, live_clock: LiveClock | None = None) -> None:
         self.catalog = catalog
         self.origin_key = origin_key
+        # Live titles start when the origin does (unless a clock is given).
+        self.live_clock = live_clock or LiveClock(time.time())
         self._memo: dict[tuple[str, ...], Object] = {}
         self.requests = 0
         self.bytes_served = 0
@@ -42,6 +45,12 @@ class Origin:
         title = self.catalog.get(title_name)
         if title is None:
             return None
+        if title.live:
+            state = self.live_clock.state(title.video)
+            if not state.ended:
+                # Live manifests change as segments appear: nothing is memoised.
+                obj = resolve(title, parts, state)
+                return None if obj is None else (title, obj)
         key = (title_name, *parts)
         obj = self._memo.get(key)
         if obj is None:
@@ -73,7 +82,9 @@ class Origin:
             return json_error(404, "no such object")
         title, obj = hit
         etag = f'"{title.name}-{"-".join(parts)}-{obj.size}"'
-        resp = object_response(request, obj, etag)
+        live_manifest = title.live and obj.kind == "manifest"
+        # A live manifest must be fetched again every time (edges do not cache it).
+        resp = object_response(request, obj, etag, "no-cache" if live_manifest else None)
         self.requests += 1
         self.bytes_served += resp.content_length or 0
         return resp

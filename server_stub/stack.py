@@ -22,6 +22,7 @@ The topology is a TOML file (every key optional; with no file, the defaults belo
     variability = 0.25
     audio_kbps = [64, 128]
     seed = 1
+    live = false              # true: a live event that starts with the stack (DASH dynamic, HLS EVENT)
 
     [[title]]                 # ... or a Sabre movie JSON, path relative to this file
     name = "envivio"
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +59,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server_stub.catalog import Catalog, CatalogError, CatalogTitle, generate_title, title_from_sabre_movie
+from server_stub.catalog import Catalog, CatalogError, CatalogTitle, LiveClock, generate_title, title_from_sabre_movie
 from server_stub.control import ControlConfig, ControlPlane, make_control_app
 from server_stub.edge import Edge, EdgeConfig, make_edge_app, reset_connection
 from server_stub.origin import Origin, make_origin_app
@@ -79,15 +81,19 @@ class TitleSpec:
     variability: float = 0.25
     audio_kbps: list[int] = field(default_factory=list)
     seed: int = 0
+    live: bool = False
 
     def build(self) -> CatalogTitle:
         if self.sabre_movie is not None:
-            return title_from_sabre_movie(self.sabre_movie, self.name)
-        return generate_title(
-            self.name, self.complexity, ladder=self.ladder, n_segments=self.segments,
-            segment_duration_s=self.segment_duration_s, variability=self.variability,
-            audio_kbps=self.audio_kbps, seed=self.seed,
-        )
+            t = title_from_sabre_movie(self.sabre_movie, self.name)
+        else:
+            t = generate_title(
+                self.name, self.complexity, ladder=self.ladder, n_segments=self.segments,
+                segment_duration_s=self.segment_duration_s, variability=self.variability,
+                audio_kbps=self.audio_kbps, seed=self.seed,
+            )
+        t.live = bool(self.live)
+        return t
 
 
 DEFAULT_TITLES = (
@@ -157,7 +163,7 @@ _KNOWN = {
     "origin": {"port"},
     "edges": {"count", "port", "cache_mb", "backbone_latency_s", "tick_s"},
     "control": {"port", "token_ttl_s", "abr", "health_interval_s", "fail_threshold"},
-    "title": {"name", "sabre_movie", "complexity", "ladder", "segments", "segment_duration_s", "variability", "audio_kbps", "seed"},
+    "title": {"name", "sabre_movie", "complexity", "ladder", "segments", "segment_duration_s", "variability", "audio_kbps", "seed", "live"},
 }
 
 
@@ -234,7 +240,7 @@ def _apply(topo: Topology, data: dict[str, Any], path: Path) -> None:
             spec = TitleSpec(name=t["name"])
             if "sabre_movie" in t:
                 spec.sabre_movie = (path.parent / str(t["sabre_movie"])).resolve()
-            for key in ("complexity", "ladder", "segments", "segment_duration_s", "variability", "audio_kbps", "seed"):
+            for key in ("complexity", "ladder", "segments", "segment_duration_s", "variability", "audio_kbps", "seed", "live"):
                 if key in t:
                     setattr(spec, key, t[key])
             titles.append(spec)
@@ -286,7 +292,7 @@ class Stack:
             raise TopologyError(str(e)) from None
         self.origin_key = secrets.token_urlsafe(16)
         self.control_key = secrets.token_urlsafe(16)
-        self.origin = Origin(self.catalog, self.origin_key)
+        self.origin = Origin(self.catalog, self.origin_key, LiveClock(time.time(), topo.speed))
         self._origin_svc = _Service(make_origin_app(self.origin))
         self.control: ControlPlane | None = None
         self._control_svc: _Service | None = None
@@ -324,6 +330,8 @@ class Stack:
 
     async def start(self) -> "Stack":
         t = self.topology
+        # Live events start with the stack.
+        self.origin.live_clock = LiveClock(time.time(), t.speed)
         await self._origin_svc.start(t.host, t.origin_port)
         self.control = ControlPlane(
             ControlConfig(

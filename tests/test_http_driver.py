@@ -268,3 +268,49 @@ def test_edge_set_rebases_urls_and_fails_over_sticky():
     assert es.rebase("http://h2:2/t/tok/titles/x/a", a) == "http://h1:1/t/tok/titles/x/a"
     foreign = "http://cdn.example/x.m4s"
     assert not es.can_serve(foreign, a) and es.pick(foreign, 0.3) is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("manifest", ["dash", "hls"])
+async def test_a_live_event_is_followed_from_near_its_edge_to_its_end(manifest):
+    """A live title (DASH dynamic MPD / HLS EVENT playlist) is refreshed as it grows."""
+    t = Topology(titles=[TitleSpec("lv", segments=16, segment_duration_s=2.0, live=True, audio_kbps=[64])], speed=SPEED, health_interval_s=0.1)
+    async with Stack(t) as s:
+        # 10 s of event time: segments 1-5 exist when the player arrives.
+        await asyncio.sleep(10.0 / SPEED)
+        res = await play_title(s.control_url, s.api_key, "lv", "bola", manifest=manifest, trace=constant_trace(5e6, 60.0, 0.02))
+    sess = res.session
+    f = res.source.follower
+    assert res.source.live and f is not None and f.ended
+    assert sess.end_reason == "completed"
+    start = res.source.title.meta["live_start_number"]
+    # Three segment durations behind the edge (suggestedPresentationDelay / 3 target durations).
+    assert 2 <= start <= 4
+    video = loaded(sess)
+    assert len(video) == 16 - start + 1 and f.refreshes >= 3
+    # Every segment played is the one its number names, up to the last of the event.
+    title = s.catalog.get("lv")
+    assert [e.size_bytes for e in video] == [int(title.video.sizes_bytes[start - 1 + i, e.rung]) for i, e in enumerate(video)]  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_live_manifests_are_not_cached_and_future_segments_are_404():
+    t = Topology(titles=[TitleSpec("lv", segments=10, segment_duration_s=2.0, live=True)], speed=SPEED, edge_count=1)
+    async with Stack(t) as s:
+        pb = await request_playback(s.control_url, s.api_key, "lv")
+        base = pb["edges"][0]["base_url"] + "/titles/lv/"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "manifest.mpd") as r:
+                first = await r.text()
+                assert r.headers["Cache-Control"] == "no-cache" and 'type="dynamic"' in first
+            async with http.get(base + "v0/9.m4s") as r:
+                assert r.status == 404
+            async with http.get(base + "manifest-list.mpd") as r:
+                assert r.status == 404  # single-file layouts only once the event is over
+            await asyncio.sleep(21.0 / SPEED)
+            async with http.get(base + "manifest.mpd") as r:
+                assert 'type="static"' in await r.text()
+            async with http.get(base + "v0/9.m4s") as r:
+                assert r.status == 200
+            async with http.get(base + "v0/media.m3u8") as r:
+                assert (await r.text()).rstrip().endswith("#EXT-X-ENDLIST")

@@ -42,7 +42,8 @@ from player.http.clock import Clock, ScaledClock
 from player.http.edges import EdgeSet, Endpoint
 from player.http.resilience import RetryPolicy
 from player.http.source import HttpTitle, load_http_title, range_header
-from player.presentation import SegmentRef
+from player.manifest.errors import ManifestError
+from player.presentation import ContentError, SegmentRef
 from player.session import Done, FetchSegment, Session, Wait
 from qoe.events import ManifestLoaded
 from traces.formats import write_sabre
@@ -241,7 +242,7 @@ class HttpDriver:
     async def load(self, url: str) -> HttpTitle:
         """Load the title at ``url`` (manifest or stub description) through the edges."""
         await self._open()
-        self.source = await load_http_title(url, self.fetch)
+        self.source = await load_http_title(url, self.fetch, self.clock.speed)
         return self.source
 
     async def _ensure_init(self, ref: SegmentRef | None) -> None:
@@ -279,6 +280,10 @@ class HttpDriver:
             if src is not None:
                 v = src.title.video
                 session.log.append(ManifestLoaded(session.now_s, src.url, src.format, list(v.bitrates_bps), v.duration_s))
+            live = None
+            if src is not None and src.follower is not None and not src.follower.ended:
+                session.live = True
+                live = asyncio.create_task(self._follow_live(session))
             status = asyncio.create_task(self._status_loop(session)) if self.on_status else None
             try:
                 medias = [p.media for p in session.pipelines + session.text_pipelines]
@@ -290,6 +295,12 @@ class HttpDriver:
                 session.report_error(self.clock.now(), "fatal", str(e), fatal=True)
                 raise
             finally:
+                if live is not None:
+                    live.cancel()
+                    try:
+                        await live
+                    except asyncio.CancelledError:
+                        pass
                 if status is not None:
                     status.cancel()
                     try:
@@ -418,6 +429,25 @@ class HttpDriver:
         self._failures.pop((req.media, req.index), None)
         self.bytes_loaded += got
         session.segment_loaded(now, req, got, ttfb, max(0.0, now - t_send - ttfb))
+
+    async def _follow_live(self, session: Session) -> None:
+        """Refresh a live manifest on its schedule; grow the session's tracks; end it."""
+        f = self.source.follower  # type: ignore[union-attr]
+        while session.live and not session.done:
+            await self.clock.sleep_until(self.clock.now() + f.refresh_interval_s)
+            try:
+                added, ended = await f.refresh()
+            except (PlayError, ContentError, ManifestError) as e:
+                session.report_error(self.clock.now(), "manifest", str(e))
+                continue
+            if added:
+                session.live_grew()
+            if ended:
+                session.live_grew()
+                session.end_live()
+            self._changed.set()
+            if ended:
+                return
 
     # Token refresh is wired by whoever knows the control plane (player.http.play).
     refresh_tokens: Callable[[], Any] | None = None

@@ -13,7 +13,6 @@ Two ways in:
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import urljoin
@@ -38,6 +37,7 @@ class HttpTitle:
     live: bool = False
     manifest: Any = None  # the parsed player.manifest Manifest, when there is one
     meta: dict[str, Any] = field(default_factory=dict)
+    follower: Any = None  # player.http.live.LiveFollower for a live manifest
 
     def init_refs(self) -> list[SegmentRef]:
         """Every distinct init segment of the first segment, all rungs, all tracks."""
@@ -92,8 +92,9 @@ def title_from_stub_json(data: Any, url: str) -> HttpTitle:
     return HttpTitle(title, url, "abrlab-stub", meta={"complexity": data.get("complexity"), "ladder": data.get("ladder")})
 
 
-async def title_from_manifest(url: str, fetch: Fetch) -> HttpTitle:
-    """Fetch, parse and resolve a DASH MPD or HLS playlist, and build its Title."""
+async def title_from_manifest(url: str, fetch: Fetch, speed: float = 1.0) -> HttpTitle:
+    """Fetch, parse and resolve a DASH MPD or HLS playlist, and build its Title (for a
+    live one, from near the live edge, with a follower to refresh it)."""
     from player.manifest import parse_manifest
     from player.manifest.resolve import resolve_manifest_async
     from player.manifest.to_title import manifest_to_title
@@ -101,12 +102,16 @@ async def title_from_manifest(url: str, fetch: Fetch) -> HttpTitle:
     data = await fetch(url, None)
     m = parse_manifest(data, url, url=url)
     await resolve_manifest_async(m, fetch)
-    live = bool(m.is_live)
-    title = manifest_to_title(m, now_s=time.time() if live else None)
-    return HttpTitle(title, url, m.format, live=live, manifest=m)
+    if m.is_live:
+        from player.http.live import LiveFollower
+
+        follower = LiveFollower(url, fetch, speed)
+        window = manifest_to_title(m, now_s=follower.event_now(m), text=False)
+        return HttpTitle(follower.start(m, window), url, m.format, live=True, manifest=m, follower=follower)
+    return HttpTitle(manifest_to_title(m), url, m.format, manifest=m)
 
 
-async def load_http_title(url: str, fetch: Fetch) -> HttpTitle:
+async def load_http_title(url: str, fetch: Fetch, speed: float = 1.0) -> HttpTitle:
     """Load what ``url`` points at: the stub's ``title.json``, or a DASH MPD / HLS playlist."""
     if url.split("?", 1)[0].endswith(".json"):
         raw = await fetch(url, None)
@@ -115,4 +120,4 @@ async def load_http_title(url: str, fetch: Fetch) -> HttpTitle:
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ContentError(f"not valid JSON ({e})", url) from None
         return title_from_stub_json(data, url)
-    return await title_from_manifest(url, fetch)
+    return await title_from_manifest(url, fetch, speed)
