@@ -12,6 +12,12 @@ ContentProtection, and the dynamic-MPD fields a live client needs.
 Tolerated, with a warning in ``Manifest.warnings``:
 
 - the legacy namespace ``urn:mpeg:DASH:schema:MPD:2011`` (upper case) or none at all;
+- a namespace prefix used but never declared (``yt:...``, ``scte35:Signal``): the document
+  is read with namespace processing off, as ExoPlayer's parser reads it;
+- an empty SegmentTimeline (a live Period that has no segment yet): no segments;
+- ``@bandwidth="0"`` (schema-valid): the rung is listed with bitrate 0;
+- a static MPD with neither ``@mediaPresentationDuration`` nor a last ``Period@duration``:
+  the last Period ends where its segments end;
 - attributes ``mpegdash`` would choke on but that playback does not need (a non-numeric
   ``AdaptationSet@id``, ``Event@id``...): dropped before ``mpegdash`` sees them;
 - a SegmentTimeline that ends before its Period (segments as listed) or runs past it
@@ -104,12 +110,13 @@ class _MpdReader(Reader):
 
     # ------------------------------------------------------------------ document
     def read(self) -> Manifest:
-        dom = load_dom(self.data, self.source, self.limits)
+        dom = load_dom(self.data, self.source, self.limits, self.warn)
         root = dom.documentElement
         if root is None or root.localName != "MPD":
             name = root.localName if root is not None else "nothing"
             raise ManifestError(f"root element is <{name}>, not <MPD>: not a DASH manifest", self.source)
-        ns = root.namespaceURI
+        # Without namespace processing (see load_dom) the default namespace is a plain attribute.
+        ns = root.namespaceURI or root.getAttribute("xmlns") or None
         if ns not in MPD_NAMESPACES:
             self.warn(f"MPD: namespace {ns!r} is not the DASH namespace; read as DASH anyway")
         elif ns != MPD_NAMESPACES[0]:
@@ -185,6 +192,8 @@ class _MpdReader(Reader):
         periods = []
         for i, (pel, pnode, (start, dur)) in enumerate(zip(period_els, mpd.periods or [], timing)):
             periods.append(self._period(pel, pnode, i, start, dur, base, dynamic))
+        if not dynamic and mpd_duration is None and periods and periods[-1].duration_s is None:
+            self._period_end_from_segments(periods[-1])
         if mpd_duration is not None:
             duration = mpd_duration
         elif not dynamic and periods and periods[-1].duration_s is not None:
@@ -234,6 +243,21 @@ class _MpdReader(Reader):
                 self.warn("MPD: the last Period starts at or after mediaPresentationDuration")
         return list(zip(starts, durs))
 
+    def _period_end_from_segments(self, period: Period) -> None:
+        """A static MPD with neither @mediaPresentationDuration nor a last Period@duration
+        (ISO/IEC 23009-1 requires one of them) still lists its segments: the Period ends
+        where its longest audio or video Representation ends, which is where Shaka's
+        timeline ends too. dash.js refuses such an MPD; we take the segments' word for it."""
+        ends = [r.segments.start_s + r.segments.total_s
+                for a in period.adaptation_sets if a.content_type in (VIDEO, AUDIO)
+                for r in a.representations
+                if r.segments is not None and r.segments.open_duration_s is None and r.segments.durations_s]
+        if not ends:
+            return
+        period.duration_s = max(ends)
+        self.warn(f"{period.where}: static MPD with no mediaPresentationDuration and no Period@duration; "
+                  f"the Period ends with its segments at {period.duration_s:g} s")
+
     @staticmethod
     def _period_where(el: minidom.Element, i: int) -> str:
         pid = el.getAttribute("id") if el.hasAttribute("id") else None
@@ -272,8 +296,12 @@ class _MpdReader(Reader):
         rep_els = children(el, "Representation")
         ctype = self._content_type(el, node, rep_els)
         roles = tuple(r.value for r in (node.roles or []) if r.value)
-        essentials = [d for d in children(el, "EssentialProperty")]
-        trick = any((d.getAttribute("schemeIdUri") or "") == TRICK_MODE_SCHEME for d in essentials)
+        # DASH-IF IOP 3.2.9 signals a trick-mode set with an EssentialProperty; packagers
+        # also use a SupplementalProperty, which ExoPlayer treats the same way
+        # (DashManifestParser.parseRoleFlagsFromProperties over both, scheme compared
+        # case-insensitively): never a main ladder rung.
+        props = children(el, "EssentialProperty") + children(el, "SupplementalProperty")
+        trick = any((d.getAttribute("schemeIdUri") or "").strip().lower() == TRICK_MODE_SCHEME for d in props)
         if ctype is None:
             self.warn(f"{where}: cannot tell the content type (no contentType, mimeType or codecs); skipped")
             return None
@@ -316,9 +344,9 @@ class _MpdReader(Reader):
         major = mime.split("/")[0] if mime else ""
         if major in (VIDEO, AUDIO, TEXT, IMAGE):
             return major
-        if mime in ("application/ttml+xml", "application/x-sami", "application/x-subrip"):
-            return TEXT
-        if any(c in codecs for c in ("wvtt", "stpp", "ttml", "tx3g", "vtt")):
+        if mime in ("application/ttml+xml", "application/x-sami", "application/x-subrip", "application/x-rawcc"):
+            return TEXT  # x-rawcc: raw CEA-608/708 caption samples (ExoPlayer's MimeTypes)
+        if any(c in codecs for c in ("wvtt", "stpp", "ttml", "tx3g", "vtt", "cea608", "cea708")):
             return TEXT
         comps = [c.getAttribute("contentType").strip().lower() for c in children(el, "ContentComponent") if c.hasAttribute("contentType")]
         if VIDEO in comps:
@@ -362,10 +390,14 @@ class _MpdReader(Reader):
         a = self.attrs(el, where)
         aa = self.attrs(ael, awhere)
         bandwidth = a.uint("bandwidth", maximum=10**12)
-        if bandwidth is None or bandwidth == 0:
+        if bandwidth is None:
             if ctype in (VIDEO, AUDIO):
                 raise ManifestError("Representation has no @bandwidth (required)", self.source, where + "@bandwidth")
-            bandwidth = bandwidth or 0
+            bandwidth = 0
+        elif bandwidth == 0 and ctype in (VIDEO, AUDIO):
+            # Schema-valid (xs:unsignedInt) and seen in ExoPlayer's test MPDs; the rung is
+            # listed as given and playback sizes it from its segments when they are known.
+            self.warn(f"{where}@bandwidth: 0; the rung's bitrate is unknown")
         width = a.uint("width", maximum=100_000)
         height = a.uint("height", maximum=100_000)
         if width is None:
@@ -481,7 +513,7 @@ class _MpdReader(Reader):
                 start_s=(tm.times[0] - pto) / timescale if tm.times else 0.0, init=init, kind="timeline",
                 first_number=start_number, timescale=timescale, times=tm.times, pto=pto,
             )
-            segs.nominal_duration_s = tm.nominal_max / timescale
+            segs.nominal_duration_s = tm.nominal_max / timescale if tm.nominal_max else None
             if tm.open_ended:
                 segs.open_duration_s = tm.durations[-1] / timescale if tm.durations else None
             rep.segments = segs

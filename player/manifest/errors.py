@@ -53,7 +53,11 @@ class Limits:
     max_lines: int = 4_000_000  # playlist lines
     max_fetches: int = 2_000  # sub-resources fetched while resolving one manifest
     max_sidx_depth: int = 4  # hierarchical sidx nesting
-    max_duration_s: float = 10 * 365 * 86400.0  # any single time value
+    # Any single time value. Live packagers that set availabilityStartTime to the epoch
+    # (DASH-IF livesim2, many encoders) put Period@start some 55 years after it, so the
+    # bound must clear the present date by a wide margin; it exists only to keep
+    # arithmetic finite and expansions countable.
+    max_duration_s: float = 200 * 365 * 86400.0
 
 
 DEFAULT_LIMITS = Limits()

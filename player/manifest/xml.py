@@ -16,7 +16,7 @@ import math
 import re
 from fractions import Fraction
 from typing import Callable
-from xml.dom import minidom
+from xml.dom import expatbuilder, minidom
 from xml.parsers import expat
 
 from player.manifest.errors import Limits, ManifestError
@@ -35,8 +35,16 @@ class _Stop(Exception):
     pass
 
 
-def load_dom(data: bytes, source: str, limits: Limits) -> minidom.Document:
-    """Parse ``data`` into a DOM after a bounded, entity-free pre-scan."""
+def load_dom(data: bytes, source: str, limits: Limits, warn: Callable[[str], None] | None = None) -> minidom.Document:
+    """Parse ``data`` into a DOM after a bounded, entity-free pre-scan.
+
+    A namespace prefix used but never declared (``yt:earliestMediaSequence``, a
+    ``scte35:Signal`` inside an Event: both in ExoPlayer's test MPDs, and common in
+    captures of real origins) makes the document well-formed XML but not namespace-
+    well-formed. ExoPlayer's non-namespace-aware pull parser reads such MPDs, so with a
+    ``warn`` callback we do the same: a warning, and the document read with namespace
+    processing off (element names keep their prefix; ``localName`` drops it).
+    """
     if len(data) > limits.max_bytes:
         raise ManifestError(f"manifest is {len(data)} bytes, over the {limits.max_bytes}-byte limit", source)
     state = {"depth": 0, "count": 0}
@@ -72,8 +80,12 @@ def load_dom(data: bytes, source: str, limits: Limits) -> minidom.Document:
         raise ManifestError(f"not well-formed XML ({msg})", source, f"line {e.lineno}, column {e.offset}") from None
     try:
         return minidom.parseString(data)
-    except expat.ExpatError as e:  # pragma: no cover - the pre-scan accepted it
-        raise ManifestError(f"not well-formed XML ({e})", source) from None
+    except expat.ExpatError as e:
+        msg = expat.errors.messages.get(e.code, str(e))
+        if msg != expat.errors.XML_ERROR_UNBOUND_PREFIX or warn is None:
+            raise ManifestError(f"not namespace-well-formed XML ({msg})", source, f"line {e.lineno}, column {e.offset}") from None
+        warn(f"line {e.lineno}, column {e.offset}: undeclared namespace prefix; read without namespace processing")
+    return expatbuilder.parseString(data, namespaces=False)
 
 
 def children(el: minidom.Element, name: str) -> list[minidom.Element]:

@@ -1,0 +1,113 @@
+"""What real manifests from other players' fixtures taught us (each case written by hand
+for the feature, the expected facts computed by hand in the comments)."""
+
+import pytest
+
+from player.manifest import parse_manifest
+from player.manifest.errors import ManifestError
+from player.manifest.facts import manifest_facts
+from player.manifest.resolve import resolve_manifest
+
+NS = "urn:mpeg:dash:schema:mpd:2011"
+
+
+def facts(text, src="http://o.example/a/m.mpd", **kw):
+    m = parse_manifest(text, src, **kw)
+    return m, manifest_facts(m)
+
+
+# --------------------------------------------------------------------------- DASH
+
+
+def test_period_start_decades_after_an_epoch_availability_start():
+    # availabilityStartTime at the epoch (as DASH-IF livesim2 serves) puts Period@start
+    # 480,000 h = 1.728e9 s later; a 2 s timeline of 3 segments in it.
+    m, f = facts(f"""<MPD xmlns="{NS}" type="dynamic" availabilityStartTime="1970-01-01T00:00:00Z">
+      <Period id="p" start="PT480000H"><AdaptationSet contentType="video" mimeType="video/mp4">
+        <SegmentTemplate timescale="10" presentationTimeOffset="17280000000" media="$Time$.m4s">
+          <SegmentTimeline><S t="17280000000" d="20" r="2"/></SegmentTimeline></SegmentTemplate>
+        <Representation id="v" bandwidth="500000" codecs="avc1.4d401e" width="640" height="360"/>
+      </AdaptationSet></Period></MPD>""")
+    assert m.periods[0].start_s == 480000 * 3600.0
+    assert (f["is_live"], f["first_video_segments"], f["segment_duration_s"]) == (True, 3, 2.0)
+
+
+def test_empty_segment_timeline_is_a_period_with_no_segments_yet():
+    # Period 2 has just opened: its timeline lists nothing. Period 1: 4 x 1.5 s.
+    m, f = facts(f"""<MPD xmlns="{NS}" type="dynamic" availabilityStartTime="2024-01-01T00:00:00Z">
+      <Period id="1" start="PT0S"><AdaptationSet contentType="video" mimeType="video/mp4">
+        <SegmentTemplate timescale="2" media="$Time$.m4s"><SegmentTimeline><S t="0" d="3" r="3"/></SegmentTimeline></SegmentTemplate>
+        <Representation id="v" bandwidth="100000"/></AdaptationSet></Period>
+      <Period id="2" start="PT6S"><AdaptationSet contentType="video" mimeType="video/mp4">
+        <SegmentTemplate timescale="2" media="$Time$.m4s"><SegmentTimeline></SegmentTimeline></SegmentTemplate>
+        <Representation id="v" bandwidth="100000"/></AdaptationSet></Period></MPD>""")
+    assert (f["periods"], f["first_video_segments"], f["segment_duration_s"]) == (2, 4, 1.5)
+    later = m.periods[1].adaptation_sets[0].representations[0].segments
+    assert later.count == 0 and later.nominal_duration_s is None
+    assert any("no S elements" in w for w in m.warnings)
+
+
+def test_undeclared_namespace_prefix_is_read_without_namespaces():
+    # "yt:" and "sig:" are never declared: well-formed XML, not namespace-well-formed.
+    m, f = facts(f"""<?xml version="1.0"?>
+<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT9S" yt:seq="4">
+  <Period><EventStream schemeIdUri="urn:x"><Event id="1"><sig:Binary>AA==</sig:Binary></Event></EventStream>
+    <AdaptationSet mimeType="video/mp4"><SegmentTemplate duration="3" media="$Number$.m4s"/>
+      <Representation id="v" bandwidth="800000" codecs="avc1.64001f" width="1280" height="720"/></AdaptationSet>
+  </Period></MPD>""")
+    assert f["video"][0]["bandwidth_bps"] == 800000 and f["first_video_segments"] == 3  # 9 / 3
+    assert f["duration_s"] == 9.0
+    assert any("line 2" in w and "undeclared namespace prefix" in w for w in m.warnings)
+    assert not any("not the DASH namespace" in w for w in m.warnings)  # xmlns still recognised
+
+
+def test_xml_that_is_not_well_formed_is_still_rejected_with_its_place():
+    with pytest.raises(ManifestError) as e:
+        parse_manifest(f'<MPD xmlns="{NS}" type="static"mediaPresentationDuration="PT1S"/>', "bad.mpd")
+    assert "bad.mpd" in str(e.value) and "line 1, column" in str(e.value)
+
+
+def test_trick_mode_set_by_supplemental_property_is_not_a_rung():
+    # Three video sets: main (2 rungs), trick by SupplementalProperty, trick by
+    # EssentialProperty with the scheme in capitals. Only the main rungs are video.
+    m, f = facts(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT8S"><Period>
+      <SegmentTemplate duration="4" media="$RepresentationID$/$Number$.m4s"/>
+      <AdaptationSet id="1" mimeType="video/mp4"><Representation id="a" bandwidth="300000"/><Representation id="b" bandwidth="900000"/></AdaptationSet>
+      <AdaptationSet id="2" mimeType="video/mp4"><SupplementalProperty schemeIdUri="http://dashif.org/guidelines/trickmode" value="1"/>
+        <Representation id="t1" bandwidth="50000"/></AdaptationSet>
+      <AdaptationSet id="3" mimeType="video/mp4"><EssentialProperty schemeIdUri="HTTP://DASHIF.ORG/guidelines/trickmode" value="1"/>
+        <Representation id="t2" bandwidth="60000"/></AdaptationSet></Period></MPD>""")
+    assert [v["bandwidth_bps"] for v in f["video"]] == [300000, 900000]
+    assert [a["trick_mode"] for a in f["adaptation_sets"]] == [False, True, True]
+    assert f["first_video_segments"] == 2
+
+
+def test_bandwidth_zero_is_listed_with_a_warning_and_missing_bandwidth_rejected():
+    body = f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT4S"><Period>
+      <AdaptationSet mimeType="video/mp4"><SegmentTemplate duration="2" media="$Number$.m4s"/>
+      <Representation id="z" {{bw}}/><Representation id="o" bandwidth="7"/></AdaptationSet></Period></MPD>"""
+    m, f = facts(body.replace("{bw}", 'bandwidth="0"'))
+    assert [v["bandwidth_bps"] for v in f["video"]] == [0, 7]
+    assert any("@bandwidth: 0" in w for w in m.warnings)
+    with pytest.raises(ManifestError) as e:
+        parse_manifest(body.replace("{bw}", ""), "nobw.mpd")
+    assert "Representation[1](id=z)@bandwidth" in str(e.value) and "required" in str(e.value)
+
+
+def test_raw_cea608_captions_set_is_text():
+    m, f = facts(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT2S"><Period>
+      <AdaptationSet mimeType="application/x-rawcc"><Representation id="cc" bandwidth="16" codecs="cea608">
+        <BaseURL>cc.bin</BaseURL></Representation></AdaptationSet></Period></MPD>""")
+    assert [a["content_type"] for a in f["adaptation_sets"]] == ["text"]
+
+
+def test_static_mpd_with_no_duration_anywhere_ends_with_its_segments():
+    # No mediaPresentationDuration, no Period@duration: the timeline (timescale 1000)
+    # starts at 500 and lists 3 x 4000 + 2500, so the Period ends at 0.5 + 14.5 = 15 s.
+    m, f = facts(f"""<MPD xmlns="{NS}" type="static"><Period start="PT0S">
+      <AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" media="$Number$.m4s">
+        <SegmentTimeline><S t="500" d="4000" r="2"/><S d="2500"/></SegmentTimeline></SegmentTemplate>
+        <Representation id="v" bandwidth="1000"/></AdaptationSet></Period></MPD>""")
+    assert f["duration_s"] == pytest.approx(15.0, abs=1e-9)
+    assert (f["first_video_segments"], f["segment_duration_s"]) == (4, 4.0)
+    assert any("ends with its segments" in w for w in m.warnings)
