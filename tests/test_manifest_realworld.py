@@ -111,3 +111,29 @@ def test_static_mpd_with_no_duration_anywhere_ends_with_its_segments():
     assert f["duration_s"] == pytest.approx(15.0, abs=1e-9)
     assert (f["first_video_segments"], f["segment_duration_s"]) == (4, 4.0)
     assert any("ends with its segments" in w for w in m.warnings)
+
+
+def test_muxed_dash_representation_reports_its_video_codec():
+    _, f = facts(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT6S"><Period>
+      <AdaptationSet><SegmentTemplate duration="6" media="$Number$.ts"/>
+        <Representation id="m" bandwidth="1200000" codecs="mp4a.40.2,avc1.4D401F" width="960" height="540"/>
+      </AdaptationSet></Period></MPD>""")
+    # No mimeType or contentType: a list with a video codec in it is video.
+    assert [(v["codecs"], v["all_codecs"]) for v in f["video"]] == [("avc1.4D401F", "mp4a.40.2,avc1.4D401F")]
+
+
+# --------------------------------------------------------------------------- HLS
+
+
+def test_master_codecs_report_the_video_codec_as_written():
+    _, f = facts("#EXTM3U\n"
+                 '#EXT-X-STREAM-INF:BANDWIDTH=900000,CODECS="mp4a.40.2, hvc1.1.6.L93.90",RESOLUTION=960x540\nhi.m3u8\n'
+                 '#EXT-X-STREAM-INF:BANDWIDTH=400000,CODECS="avc1.4d401e,mp4a.40.2"\nlo.m3u8\n'
+                 '#EXT-X-STREAM-INF:BANDWIDTH=64000,CODECS="mp4a.40.5"\naudio.m3u8\n'
+                 '#EXT-X-STREAM-INF:BANDWIDTH=70000,CODECS="x1,x2"\nodd.m3u8\n', "http://h.example/m.m3u8")
+    assert [(v["bandwidth_bps"], v["codecs"]) for v in f["video"]] == [
+        (64000, "mp4a.40.5"),  # audio-only variant: nothing else to report
+        (70000, "x1,x2"),  # codecs we cannot classify: as given
+        (400000, "avc1.4d401e"),
+        (900000, "hvc1.1.6.L93.90"),
+    ]

@@ -43,6 +43,7 @@ from xml.dom import minidom
 
 from mpegdash.nodes import MPEGDASH
 
+from player.manifest.codecs import media_of
 from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, IMAGE, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
@@ -355,11 +356,9 @@ class _MpdReader(Reader):
             return AUDIO
         if TEXT in comps:
             return TEXT
-        first = codecs.split(",")[0].strip().split(".")[0]
-        if first in ("avc1", "avc3", "hvc1", "hev1", "vp8", "vp9", "vp09", "av01", "dvh1", "dvhe", "mp4v"):
-            return VIDEO
-        if first in ("mp4a", "ac-3", "ec-3", "ac-4", "opus", "vorbis", "flac", "dtsc", "dtse", "mha1", "mhm1"):
-            return AUDIO
+        by_codec = media_of(codecs)  # a muxed "mp4a...,avc1..." list is video
+        if by_codec in (VIDEO, AUDIO):
+            return by_codec
         for role in children(el, "Role"):
             if role.getAttribute("value") in ("subtitle", "caption", "forced-subtitle"):
                 return TEXT

@@ -5,7 +5,10 @@ Conventions (they match the INDEX of real manifests in ../shared/manifests):
 - ``video``: the video Representations of the *first* Period (all video AdaptationSets,
   trick-mode sets excluded), ascending by bandwidth; for an HLS master, every
   ``#EXT-X-STREAM-INF`` variant (audio-only ones included, as the master lists them); for
-  an HLS media playlist, none (a media playlist has no ladder).
+  an HLS media playlist, none (a media playlist has no ladder). A rung's ``codecs`` is
+  its video codec as written (``avc1.64001f`` of ``CODECS="mp4a.40.2,avc1.64001f"``), the
+  whole list when none of it is video (an audio-only variant); ``all_codecs`` is the
+  list as given.
 - ``segment_duration_s`` and ``first_video_segments`` describe the lowest video rung of
   the first Period (with no video, the first audio Representation); for an HLS media
   playlist, the playlist itself. ``segment_duration_s`` is the nominal segment length:
@@ -23,18 +26,21 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from player.manifest.codecs import video_codecs
 from player.manifest.errors import ManifestError
 from player.manifest.live import dash_window, hls_target_s, next_refresh_s
 from player.manifest.model import AUDIO, TEXT, VIDEO, Manifest, Representation
 
 
-def _rung(r: Representation) -> dict[str, Any]:
+def _rung(r: Representation, media: str = VIDEO) -> dict[str, Any]:
     return {
         "bandwidth_bps": r.bandwidth_bps,
         "average_bandwidth_bps": r.average_bandwidth_bps,
         "width": r.width,
         "height": r.height,
-        "codecs": r.codecs,
+        # A video rung's codec is its video codec: "avc1.64001f" of "mp4a.40.2,avc1.64001f".
+        "codecs": video_codecs(r.codecs) if media == VIDEO else r.codecs,
+        "all_codecs": r.codecs,
         "frame_rate": r.frame_rate,
         "id": r.id,
     }
@@ -93,7 +99,7 @@ def manifest_facts(m: Manifest, now_s: float | None = None) -> dict[str, Any]:
                      "content_protection": sorted({c.system or c.scheme_id_uri for c in a.content_protection})}
             out["adaptation_sets"].append(entry)
             if a.content_type == AUDIO:
-                out["audio"].extend(dict(_rung(r), lang=a.lang) for r in a.representations)
+                out["audio"].extend(dict(_rung(r, AUDIO), lang=a.lang) for r in a.representations)
             elif a.content_type == TEXT:
                 out["text"].extend({"id": r.id, "lang": a.lang, "roles": list(a.roles), "codecs": r.codecs,
                                     "mime_type": r.mime_type or a.mime_type} for r in a.representations)
