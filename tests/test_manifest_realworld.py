@@ -137,3 +137,41 @@ def test_master_codecs_report_the_video_codec_as_written():
         (400000, "avc1.4d401e"),
         (900000, "hvc1.1.6.L93.90"),
     ]
+
+
+def test_variable_substitution_define_queryparam_and_import():
+    master = ('#EXTM3U\n#EXT-X-DEFINE:NAME="cdn",VALUE="https://cdn.example/v1"\n#EXT-X-DEFINE:QUERYPARAM="tok"\n'
+              '#EXT-X-STREAM-INF:BANDWIDTH=500000,CODECS="avc1.42e01e"\n{$cdn}/lo.m3u8?t={$tok}\n'
+              '#EXT-X-STREAM-INF:BANDWIDTH=900000\nhi.m3u8?x={$nope}\n')
+    m = parse_manifest(master, "m.m3u8", url="https://o.example/show/m.m3u8?tok=abc")
+    lo, hi = m.periods[0].adaptation_sets[0].representations
+    assert lo.playlist_url == "https://cdn.example/v1/lo.m3u8?t=abc"
+    assert hi.playlist_url.startswith("https://o.example/show/hi.m3u8?x=")  # left as written
+    assert any("line 7" in w and "{$nope}" in w for w in m.warnings)
+    media = ('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-DEFINE:IMPORT="tok"\n#EXT-X-DEFINE:NAME="seg",VALUE="part"\n'
+             '#EXTINF:4,\n{$seg}0.ts?t={$tok}\n#EXTINF:3,\n{$seg}1.ts\n#EXT-X-ENDLIST\n')
+    resolve_manifest(m, lambda url, rng: media.encode(), only=lambda r: r is lo)
+    segs = lo.segments
+    assert segs.durations_s == [4.0, 3.0]
+    assert segs.ref(0).url == "https://cdn.example/v1/part0.ts?t=abc"  # IMPORT from the master
+    assert segs.ref(1).url == "https://cdn.example/v1/part1.ts"
+
+
+def test_ended_playlist_duration_is_the_sum_of_the_written_decimals():
+    m, f = facts("#EXTM3U\n#EXT-X-TARGETDURATION:1\n" + "#EXTINF:0.1,\ns.ts\n" * 3 + "#EXT-X-ENDLIST\n", "h.m3u8")
+    assert f["duration_s"] == 0.3  # not 0.30000000000000004
+
+
+def test_long_playlist_keeps_every_segment_and_numbers_its_parts():
+    # 2,600 segments of 2 s from MSN 100, then 3 parts of the next segment (MSN 2,700).
+    n = 2600
+    text = ("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-PART-INF:PART-TARGET=0.5\n"
+            + "".join(f"#EXTINF:2,\ns{i}.ts\n" for i in range(n))
+            + "".join(f'#EXT-X-PART:DURATION=0.5,URI="p{k}.ts"\n' for k in range(3)))
+    m, f = facts(text, "http://h.example/l.m3u8")
+    segs = m.periods[0].adaptation_sets[0].representations[0].segments
+    assert (f["first_video_segments"], f["is_live"]) == (n, True)
+    assert segs.ref(n - 1).url == f"http://h.example/s{n - 1}.ts" and segs.first_number == 100
+    assert [p["msn"] for p in m.live.parts] == [100 + n] * 3
+    assert m.extra["window_s"] == 2.0 * n
+    assert not any("m3u8 found" in w for w in m.warnings)
