@@ -175,3 +175,32 @@ def test_long_playlist_keeps_every_segment_and_numbers_its_parts():
     assert [p["msn"] for p in m.live.parts] == [100 + n] * 3
     assert m.extra["window_s"] == 2.0 * n
     assert not any("m3u8 found" in w for w in m.warnings)
+
+
+def test_remote_xlink_period_is_kept_empty_and_the_ladder_comes_from_the_local_one():
+    # Period 1 lives elsewhere (xlink, not fetched while parsing); Period 2 starts at 60 s
+    # with a remote AdaptationSet (skipped) and a 2-rung set of 3 x 10 s listed segments.
+    m, f = facts(f"""<MPD xmlns="{NS}" xmlns:xl="http://www.w3.org/1999/xlink" type="static" mediaPresentationDuration="PT90S">
+      <Period xl:href="https://ads.example/p1.xml" xl:actuate="onLoad" start="PT0S" duration="PT60S"/>
+      <Period id="main" start="PT60S"><AdaptationSet xl:href="elsewhere.xml"/><AdaptationSet mimeType="video/mp4">
+        <SegmentList duration="10"><SegmentURL media="1.mp4"/><SegmentURL media="2.mp4"/><SegmentURL media="3.mp4"/></SegmentList>
+        <Representation id="lo" bandwidth="200000"/><Representation id="hi" bandwidth="600000"/></AdaptationSet></Period></MPD>""")
+    assert f["periods"] == 2 and m.periods[0].remote_href == "https://ads.example/p1.xml"
+    assert m.periods[0].adaptation_sets == [] and m.periods[0].duration_s == 60.0
+    assert [v["bandwidth_bps"] for v in f["video"]] == [200000, 600000]
+    assert (f["first_video_segments"], f["segment_duration_s"], f["duration_s"]) == (3, 10.0, 90.0)
+    assert any("Period[1]" in w and "not fetched" in w for w in m.warnings)
+    assert any("AdaptationSet[1]" in w and "remote AdaptationSet" in w for w in m.warnings)
+    assert [a["id"] for a in f["adaptation_sets"]] == [None]  # the remote set is skipped
+
+
+def test_lower_case_duration_designators_are_read_with_a_warning():
+    # "PT1M00s": 1 minute and 0 seconds, written with a lower-case S.
+    m, f = facts(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT1M00s"><Period>
+      <AdaptationSet mimeType="video/mp4"><SegmentTemplate duration="4" media="$Number$.m4s"/>
+      <Representation id="v" bandwidth="1"/></AdaptationSet></Period></MPD>""")
+    assert (f["duration_s"], f["first_video_segments"]) == (60.0, 15)
+    assert any("MPD@mediaPresentationDuration" in w and "lower-case" in w for w in m.warnings)
+    with pytest.raises(ManifestError) as e:  # still no guessing at what is not a duration
+        parse_manifest(f'<MPD xmlns="{NS}" type="static" mediaPresentationDuration="1 minute"><Period/></MPD>', "d.mpd")
+    assert "MPD@mediaPresentationDuration" in str(e.value)

@@ -57,6 +57,7 @@ from player.presentation import SegmentRef
 
 MPD_NAMESPACES = ("urn:mpeg:dash:schema:mpd:2011", "urn:mpeg:DASH:schema:MPD:2011")
 TRICK_MODE_SCHEME = "http://dashif.org/guidelines/trickmode"
+RESOLVE_TO_ZERO = "urn:mpeg:dash:resolve-to-zero:2013"
 _SEGMENT_KINDS = ("SegmentTemplate", "SegmentList", "SegmentBase")
 
 # Attributes mpegdash converts with int()/float() and that playback does not need: when
@@ -80,6 +81,7 @@ _MPEGDASH_NONESSENTIAL: dict[str, dict[str, type]] = {
     "SegmentList": {"availabilityTimeOffset": float},
     "Subset": {"contains": list},
 }
+_TYPE_NAMES = {int: "an integer", float: "a number", list: "a list of integers"}
 # Attributes mpegdash converts that playback needs: checked by our strict readers, which
 # raise a located error, before mpegdash sees them.
 _MPEGDASH_ESSENTIAL: dict[str, tuple[str, ...]] = {
@@ -107,7 +109,7 @@ class _MpdReader(Reader):
         self.n_reps = 0
 
     def attrs(self, el: minidom.Element, where: str) -> Attrs:
-        return Attrs(el, where, self.source, self.limits)
+        return Attrs(el, where, self.source, self.limits, self.warn)
 
     # ------------------------------------------------------------------ document
     def read(self) -> Manifest:
@@ -154,7 +156,7 @@ class _MpdReader(Reader):
                         else:
                             typ(v)
                     except (ValueError, OverflowError):
-                        self.warn(f"{path}@{attr}: {v!r} is not a {typ.__name__}; read as text")
+                        self.warn(f"{path}@{attr}: {v!r} is not {_TYPE_NAMES[typ]}; read as text")
                         node.removeAttribute(attr)
                         node.setAttribute(f"x-abrlab-{attr}", v)  # mpegdash never reads it; we do
             counts: dict[str, int] = {}
@@ -276,8 +278,17 @@ class _MpdReader(Reader):
     # ------------------------------------------------------------------ period
     def _period(self, el: minidom.Element, node: Any, i: int, start: float, dur: float | None, base: str, dynamic: bool) -> Period:
         where = self._period_where(el, i)
-        if el.hasAttribute("xlink:href") or el.hasAttribute("href"):
-            raise ManifestError("remote Periods (xlink:href) are not supported", self.source, where)
+        href = _xlink_href(el)
+        if href is not None:
+            # ISO/IEC 23009-1 5.5: the Period's content lives at href (resolved on load or
+            # on request). We read no sub-resources while parsing: the Period is kept, with
+            # its timing and no AdaptationSet, and says so.
+            if href.strip() == RESOLVE_TO_ZERO:
+                self.warn(f"{where}: xlink:href resolves to zero; the Period is empty")
+            else:
+                self.warn(f"{where}: remote Period (xlink:href={href.strip()!r}) not fetched; its content is unknown")
+            return Period(id=node.id, start_s=start, duration_s=dur, adaptation_sets=[], where=where,
+                          remote_href=href.strip() or None)
         pbase = self._base_url(el, base, where)
         psegs = {k: child(el, k) for k in _SEGMENT_KINDS}
         sets = []
@@ -294,6 +305,10 @@ class _MpdReader(Reader):
                         psegs: dict[str, minidom.Element | None], period_dur: float | None, dynamic: bool) -> AdaptationSet | None:
         aid = el.getAttribute("id") or el.getAttribute("x-abrlab-id") or None
         where = f"{pwhere}/AdaptationSet[{j + 1}]" + (f"(id={aid})" if aid else "")
+        href = _xlink_href(el)
+        if href is not None:
+            self.warn(f"{where}: remote AdaptationSet (xlink:href={href.strip()!r}) not fetched; skipped")
+            return None
         rep_els = children(el, "Representation")
         ctype = self._content_type(el, node, rep_els)
         roles = tuple(r.value for r in (node.roles or []) if r.value)
@@ -452,7 +467,7 @@ class _MpdReader(Reader):
         view = minidom.Document().createElement(kind)
         for name, (value, _w) in merged.items():
             view.setAttribute(name, value)
-        a = Attrs(view, where, self.source, self.limits)
+        a = Attrs(view, where, self.source, self.limits, self.warn)
         timescale = a.uint("timescale", positive=True) or 1
         pto = a.uint("presentationTimeOffset") or 0
         init = self._init_ref(kids, base, rep, a, kind)
@@ -619,6 +634,14 @@ class _MpdReader(Reader):
             rep.segments = segs
             return
         rep.pending = PendingFetch(base, (0, 64 * 1024 - 1), "sidx-search", where)
+
+
+def _xlink_href(el: minidom.Element) -> str | None:
+    """``xlink:href`` whatever prefix the document bound the XLink namespace to."""
+    for name, value in el.attributes.items():
+        if name == "href" or name.endswith(":href"):
+            return value
+    return None
 
 
 def _is_uint(v: str) -> bool:

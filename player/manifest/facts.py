@@ -2,7 +2,8 @@
 
 Conventions (they match the INDEX of real manifests in ../shared/manifests):
 
-- ``video``: the video Representations of the *first* Period (all video AdaptationSets,
+- ``video``: the video Representations of the *first* Period (the first whose content is
+  in the MPD: not an unfetched xlink Period) (all video AdaptationSets,
   trick-mode sets excluded), ascending by bandwidth; for an HLS master, every
   ``#EXT-X-STREAM-INF`` variant (audio-only ones included, as the master lists them); for
   an HLS media playlist, none (a media playlist has no ladder). A rung's ``codecs`` is
@@ -29,7 +30,7 @@ from typing import Any
 from player.manifest.codecs import video_codecs
 from player.manifest.errors import ManifestError
 from player.manifest.live import dash_window, hls_target_s, next_refresh_s
-from player.manifest.model import AUDIO, TEXT, VIDEO, Manifest, Representation
+from player.manifest.model import AUDIO, TEXT, VIDEO, Manifest, Period, Representation
 
 
 def _rung(r: Representation, media: str = VIDEO) -> dict[str, Any]:
@@ -46,11 +47,18 @@ def _rung(r: Representation, media: str = VIDEO) -> dict[str, Any]:
     }
 
 
+def first_period(m: Manifest) -> Period | None:
+    """The Period the ladder facts describe: the first one whose content is in the
+    manifest (a remote xlink Period that was not fetched says nothing about the ladder)."""
+    local = [p for p in m.periods if p.remote_href is None]
+    return (local or m.periods or [None])[0]
+
+
 def reference_rung(m: Manifest) -> tuple[Representation | None, str | None]:
     """The Representation whose segments ``inspect`` describes, and its media type."""
-    if not m.periods:
+    p = first_period(m)
+    if p is None:
         return None, None
-    p = m.periods[0]
     if m.format == "hls" and m.kind == "media":
         return p.adaptation_sets[0].representations[0], VIDEO
     videos = [r for a in p.of_type(VIDEO) for r in a.representations]
@@ -64,7 +72,7 @@ def reference_rung(m: Manifest) -> tuple[Representation | None, str | None]:
 
 def manifest_facts(m: Manifest, now_s: float | None = None) -> dict[str, Any]:
     """One JSON-ready dict; ``now_s`` (epoch seconds) adds the live window when live."""
-    p0 = m.periods[0] if m.periods else None
+    p0 = first_period(m)
     videos: list[Representation] = []
     if p0 is not None and not (m.format == "hls" and m.kind == "media"):
         videos = sorted((r for a in p0.of_type(VIDEO) for r in a.representations), key=lambda r: r.bandwidth_bps)

@@ -187,6 +187,7 @@ class Period:
     duration_s: float | None
     adaptation_sets: list[AdaptationSet]
     where: str = ""
+    remote_href: str | None = None  # DASH xlink:href of a Period whose content was not fetched
 
     def of_type(self, content_type: str) -> list[AdaptationSet]:
         return [a for a in self.adaptation_sets if a.content_type == content_type and not a.trick_mode]

@@ -105,13 +105,15 @@ def text_of(el: minidom.Element) -> str:
 class Attrs:
     """Typed, located reads of one element's attributes."""
 
-    __slots__ = ("el", "where", "source", "limits")
+    __slots__ = ("el", "where", "source", "limits", "warn")
 
-    def __init__(self, el: minidom.Element, where: str, source: str, limits: Limits):
+    def __init__(self, el: minidom.Element, where: str, source: str, limits: Limits,
+                 warn: Callable[[str], None] | None = None):
         self.el = el
         self.where = where
         self.source = source
         self.limits = limits
+        self.warn = warn  # tolerated spellings are reported here
 
     def raw(self, name: str) -> str | None:
         return self.el.getAttribute(name) if self.el.hasAttribute(name) else None
@@ -173,7 +175,7 @@ class Attrs:
         v = self.raw(name)
         if v is None:
             return None
-        return parse_duration_s(v, f"{self.where}@{name}", self.source, self.limits.max_duration_s)
+        return parse_duration_s(v, f"{self.where}@{name}", self.source, self.limits.max_duration_s, self.warn)
 
     def datetime_s(self, name: str) -> float | None:
         v = self.raw(name)
