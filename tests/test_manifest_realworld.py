@@ -204,3 +204,9 @@ def test_lower_case_duration_designators_are_read_with_a_warning():
     with pytest.raises(ManifestError) as e:  # still no guessing at what is not a duration
         parse_manifest(f'<MPD xmlns="{NS}" type="static" mediaPresentationDuration="1 minute"><Period/></MPD>', "d.mpd")
     assert "MPD@mediaPresentationDuration" in str(e.value)
+
+
+def test_fractional_variant_bandwidth_is_truncated_like_hls_js_and_m3u8():
+    m, f = facts("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=999999.9\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2000000.0\nb.m3u8\n", "h.m3u8")
+    assert [v["bandwidth_bps"] for v in f["video"]] == [999999, 2000000]
+    assert sum("truncated" in w for w in m.warnings) == 2

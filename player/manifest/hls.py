@@ -404,7 +404,7 @@ class _HlsReader(Reader):
                 if not _FLOAT.match(bw) or float(bw) <= 0 or float(bw) > 1e12:
                     raise self.err(i, f"#EXT-X-STREAM-INF BANDWIDTH {bw!r} is not a positive integer")
                 if not _DEC.match(bw):
-                    self.warn(f"line {i + 1}: BANDWIDTH {bw!r} is not an integer; rounded")
+                    self.warn(f"line {i + 1}: BANDWIDTH {bw!r} is not an integer; truncated")
                 clean = self._clean_variant_attrs(attrs, i)
                 j = i + 1
                 while j < len(lines) and (not lines[j].strip() or (lines[j].strip().startswith("#") and not lines[j].strip().startswith("#EXT"))):
@@ -442,7 +442,8 @@ class _HlsReader(Reader):
     def _clean_variant_attrs(self, attrs: dict[str, str], i: int) -> dict[str, str]:
         clean = dict(attrs)
         if "BANDWIDTH" in clean:
-            clean["BANDWIDTH"] = str(int(round(float(clean["BANDWIDTH"]))))
+            # Truncated, as m3u8 (int(float(x))) and hls.js (parseInt) read it: 7680000.6 -> 7680000.
+            clean["BANDWIDTH"] = str(int(float(clean["BANDWIDTH"])))
         for name, ok in (("AVERAGE-BANDWIDTH", lambda v: bool(_DEC.match(v))),
                          ("RESOLUTION", lambda v: bool(_RES.match(v))),
                          ("FRAME-RATE", lambda v: bool(_FLOAT.match(v)) and 0 < float(v) < 1e4)):
