@@ -82,16 +82,18 @@ def test_trick_mode_set_by_supplemental_property_is_not_a_rung():
     assert f["first_video_segments"] == 2
 
 
-def test_bandwidth_zero_is_listed_with_a_warning_and_missing_bandwidth_rejected():
+def test_bandwidth_zero_or_missing_is_listed_as_an_unknown_bitrate():
+    # ExoPlayer, Shaka and dash.js all load Representations with @bandwidth="0" or none.
     body = f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT4S"><Period>
       <AdaptationSet mimeType="video/mp4"><SegmentTemplate duration="2" media="$Number$.m4s"/>
       <Representation id="z" {{bw}}/><Representation id="o" bandwidth="7"/></AdaptationSet></Period></MPD>"""
     m, f = facts(body.replace("{bw}", 'bandwidth="0"'))
     assert [v["bandwidth_bps"] for v in f["video"]] == [0, 7]
     assert any("@bandwidth: 0" in w for w in m.warnings)
-    with pytest.raises(ManifestError) as e:
-        parse_manifest(body.replace("{bw}", ""), "nobw.mpd")
-    assert "Representation[1](id=z)@bandwidth" in str(e.value) and "required" in str(e.value)
+    m, f = facts(body.replace("{bw}", ""))
+    assert [(v["id"], v["bandwidth_bps"]) for v in f["video"]] == [("z", None), ("o", 7)]  # unknown first
+    assert f["first_video_segments"] == 2  # 4 s / 2 s, of the rung with the unknown bitrate
+    assert any("Representation[1](id=z): no @bandwidth" in w for w in m.warnings)
 
 
 def test_raw_cea608_captions_set_is_text():
@@ -210,3 +212,11 @@ def test_fractional_variant_bandwidth_is_truncated_like_hls_js_and_m3u8():
     m, f = facts("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=999999.9\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2000000.0\nb.m3u8\n", "h.m3u8")
     assert [v["bandwidth_bps"] for v in f["video"]] == [999999, 2000000]
     assert sum("truncated" in w for w in m.warnings) == 2
+
+
+def test_empty_segment_list_lists_no_segments():
+    m, f = facts(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT6S"><Period>
+      <AdaptationSet mimeType="video/mp4"><Representation id="v" bandwidth="5"><SegmentList/></Representation>
+      </AdaptationSet></Period></MPD>""")
+    assert (f["first_video_segments"], f["segment_duration_s"]) == (0, None)
+    assert any("SegmentList has no SegmentURL" in w for w in m.warnings)

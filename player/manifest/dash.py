@@ -15,7 +15,8 @@ Tolerated, with a warning in ``Manifest.warnings``:
 - a namespace prefix used but never declared (``yt:...``, ``scte35:Signal``): the document
   is read with namespace processing off, as ExoPlayer's parser reads it;
 - an empty SegmentTimeline (a live Period that has no segment yet): no segments;
-- ``@bandwidth="0"`` (schema-valid): the rung is listed with bitrate 0;
+- ``@bandwidth="0"`` (schema-valid) or no ``@bandwidth`` at all (required, but every major
+  player loads such MPDs): the rung is listed, its bitrate 0 / unknown (null in facts);
 - a static MPD with neither ``@mediaPresentationDuration`` nor a last ``Period@duration``:
   the last Period ends where its segments end;
 - attributes ``mpegdash`` would choke on but that playback does not need (a non-numeric
@@ -31,8 +32,8 @@ Tolerated, with a warning in ``Manifest.warnings``:
 Rejected with a ManifestError naming the element path and attribute: not XML, entity
 declarations, a root that is not ``MPD``, malformed numbers, durations, dates, booleans
 or byte ranges in attributes playback needs, ``timescale``/``S@d`` of 0, ``S@r < -1``,
-a SegmentTemplate with neither ``@duration`` nor a SegmentTimeline, a video or audio
-Representation without ``@bandwidth``, Periods out of order, and any expansion over the
+a SegmentTemplate with neither ``@duration`` nor a SegmentTimeline, Periods out of order,
+and any expansion over the
 :class:`~player.manifest.errors.Limits`.
 """
 
@@ -404,13 +405,17 @@ class _MpdReader(Reader):
         a = self.attrs(el, where)
         aa = self.attrs(ael, awhere)
         bandwidth = a.uint("bandwidth", maximum=10**12)
+        missing_bandwidth = bandwidth is None
         if bandwidth is None:
+            # Required by the schema, yet ExoPlayer, Shaka and dash.js all load such an MPD
+            # (ExoPlayer's own test MPDs omit it): the rung is listed with an unknown
+            # bitrate (null in inspect's JSON), and playback sizes it from its segments
+            # when they are known, else says it cannot.
             if ctype in (VIDEO, AUDIO):
-                raise ManifestError("Representation has no @bandwidth (required)", self.source, where + "@bandwidth")
+                self.warn(f"{where}: no @bandwidth (required); the rung's bitrate is unknown")
             bandwidth = 0
         elif bandwidth == 0 and ctype in (VIDEO, AUDIO):
-            # Schema-valid (xs:unsignedInt) and seen in ExoPlayer's test MPDs; the rung is
-            # listed as given and playback sizes it from its segments when they are known.
+            # Schema-valid (xs:unsignedInt) and seen in ExoPlayer's test MPDs.
             self.warn(f"{where}@bandwidth: 0; the rung's bitrate is unknown")
         width = a.uint("width", maximum=100_000)
         height = a.uint("height", maximum=100_000)
@@ -427,6 +432,8 @@ class _MpdReader(Reader):
             mime_type=node.mime_type or anode.mime_type, where=where,
             content_protection=aprot + self._protection(node.content_protections, el),
         )
+        if missing_bandwidth:
+            rep.extra["bandwidth_missing"] = True
         base = self._base_url(el, abase, where)
         rsegs = {kd: child(el, kd) for kd in _SEGMENT_KINDS}
         self._segments(rep, base, (psegs, asegs, rsegs), (f"{awhere.rsplit('/', 1)[0]}", awhere, where), ctype, period_dur, dynamic)
@@ -585,12 +592,14 @@ class _MpdReader(Reader):
             if duration is None:
                 if n == 1 and period_dur is not None:
                     duration_s = period_dur
+                elif n == 0:
+                    duration_s = 0.0  # an empty list: no segments, no duration needed (warned below)
                 else:
                     raise ManifestError("SegmentList has neither @duration nor a SegmentTimeline", self.source, where)
             else:
                 duration_s = duration / timescale
             durs = [duration_s] * n
-            nominal = duration_s
+            nominal = duration_s or None
             kind = "list"
             if period_dur is not None and n * duration_s > period_dur + 1e-6 and n > 1:
                 self.warn(f"{where}: {n} segments of {duration_s:g} s run past the {period_dur:g} s Period; all kept")

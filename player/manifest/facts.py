@@ -35,7 +35,7 @@ from player.manifest.model import AUDIO, TEXT, VIDEO, Manifest, Period, Represen
 
 def _rung(r: Representation, media: str = VIDEO) -> dict[str, Any]:
     return {
-        "bandwidth_bps": r.bandwidth_bps,
+        "bandwidth_bps": None if r.extra.get("bandwidth_missing") else r.bandwidth_bps,
         "average_bandwidth_bps": r.average_bandwidth_bps,
         "width": r.width,
         "height": r.height,
