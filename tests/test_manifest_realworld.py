@@ -220,3 +220,11 @@ def test_empty_segment_list_lists_no_segments():
       </AdaptationSet></Period></MPD>""")
     assert (f["first_video_segments"], f["segment_duration_s"]) == (0, None)
     assert any("SegmentList has no SegmentURL" in w for w in m.warnings)
+
+
+def test_a_list_of_video_codecs_only_is_reported_as_written():
+    # AVC base layer plus its SVC enhancement (DASH-IF conformance examples): both video.
+    _, f = facts(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT2S"><Period><AdaptationSet>
+      <SegmentTemplate duration="2" media="$Number$.mp4"/>
+      <Representation id="s" mimeType="video/mp4" bandwidth="128000" codecs="avc1.644028, svc1"/></AdaptationSet></Period></MPD>""")
+    assert f["video"][0]["codecs"] == "avc1.644028, svc1"

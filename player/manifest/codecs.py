@@ -9,10 +9,11 @@ the sample-entry four-character code before the first dot, and so do we.
 
 from __future__ import annotations
 
-# ISO/IEC 14496-15 (AVC, HEVC, VVC, EVC), Dolby Vision, VP8/VP9 (WebM and ISO-BMFF), AV1,
-# MPEG-4 Part 2, H.263, Theora, Motion JPEG.
+# ISO/IEC 14496-15 (AVC and its SVC/MVC extensions, HEVC and L-HEVC, VVC, EVC), Dolby
+# Vision, VP8/VP9 (WebM and ISO-BMFF), AV1, MPEG-4 Part 2, H.263, Theora, Motion JPEG.
 VIDEO_FOURCCS = frozenset({
-    "avc1", "avc2", "avc3", "avc4", "hvc1", "hev1", "hvc2", "hev2", "vvc1", "vvi1", "evc1",
+    "avc1", "avc2", "avc3", "avc4", "svc1", "svc2", "mvc1", "mvc2", "mvc3", "mvc4",
+    "hvc1", "hev1", "hvc2", "hev2", "lhv1", "lhe1", "vvc1", "vvi1", "evc1",
     "dvh1", "dvhe", "dva1", "dvav", "dav1", "vp8", "vp08", "vp9", "vp09", "av01", "av1",
     "mp4v", "s263", "h263", "theora", "mjpg",
 })
@@ -40,9 +41,9 @@ def video_codecs(codecs: str | None) -> str | None:
     when none is video (an audio-only HLS variant, or codecs we do not know)."""
     entries = split_codecs(codecs)
     video = [c for c in entries if fourcc(c) in VIDEO_FOURCCS]
-    if video:
+    if video and len(video) < len(entries):
         return ",".join(video)
-    return codecs.strip() if codecs and codecs.strip() else None
+    return codecs.strip() if codecs and codecs.strip() else None  # all video, or none: as given
 
 
 def media_of(codecs: str | None) -> str | None:
