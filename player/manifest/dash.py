@@ -39,6 +39,7 @@ and any expansion over the
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 from xml.dom import minidom
 
@@ -52,8 +53,8 @@ from player.manifest.model import (
 )
 from player.manifest.template import UrlTemplate, url_filler
 from player.manifest.timeline import Timing, expand_timeline, regular_count
-from player.manifest.urls import resolve, source_url
-from player.manifest.xml import Attrs, child, children, load_dom, text_of
+from player.manifest.urls import clean_reference, resolve, source_url
+from player.manifest.xml import BULK_REF, AttrMap, Attrs, Bulk, child, children, load_dom, text_of
 from player.presentation import SegmentRef
 
 MPD_NAMESPACES = ("urn:mpeg:dash:schema:mpd:2011", "urn:mpeg:DASH:schema:MPD:2011")
@@ -82,6 +83,8 @@ _MPEGDASH_NONESSENTIAL: dict[str, dict[str, type]] = {
     "SegmentList": {"availabilityTimeOffset": float},
     "Subset": {"contains": list},
 }
+_RANGE_FAST = re.compile(r"([0-9]{1,19})-([0-9]{1,19})\Z").match  # "first-last", the common spelling
+_DIGITS = re.compile(r"[0-9]+\Z").match  # ASCII digits only (str.isdigit() also takes "²")
 _TYPE_NAMES = {int: "an integer", float: "a number", list: "a list of integers"}
 # Attributes mpegdash converts that playback needs: checked by our strict readers, which
 # raise a located error, before mpegdash sees them.
@@ -108,29 +111,40 @@ class _MpdReader(Reader):
         self.data = data
         self.total_segments = 0
         self.n_reps = 0
+        self._timelines: dict[tuple, Timing] = {}
+        self.bulk = Bulk()
 
     def attrs(self, el: minidom.Element, where: str) -> Attrs:
         return Attrs(el, where, self.source, self.limits, self.warn)
 
     # ------------------------------------------------------------------ document
     def read(self) -> Manifest:
-        dom = load_dom(self.data, self.source, self.limits, self.warn)
+        dom = load_dom(self.data, self.source, self.limits, self.warn, self.bulk)
         root = dom.documentElement
         if root is None or root.localName != "MPD":
             name = root.localName if root is not None else "nothing"
             raise ManifestError(f"root element is <{name}>, not <MPD>: not a DASH manifest", self.source)
-        # Without namespace processing (see load_dom) the default namespace is a plain attribute.
-        ns = root.namespaceURI or root.getAttribute("xmlns") or None
+        # Without namespace processing (see load_dom) namespace declarations are plain attributes.
+        prefix = root.tagName.rpartition(":")[0]
+        ns = root.namespaceURI or root.getAttribute(f"xmlns:{prefix}" if prefix else "xmlns") or None
         if ns not in MPD_NAMESPACES:
             self.warn(f"MPD: namespace {ns!r} is not the DASH namespace; read as DASH anyway")
         elif ns != MPD_NAMESPACES[0]:
             self.warn(f"MPD: legacy namespace {ns}")
-        self._prepare_for_mpegdash(root, "MPD")
-        mpd = MPEGDASH()
+        # SegmentTimeline and SegmentURL subtrees are read by us alone (from the DOM or the
+        # pre-scan), and EventStreams not at all: mpegdash would build an object per S
+        # element or Event (and our pre-check would walk them) for nothing. They are taken
+        # out of the tree while mpegdash reads it and put back in place afterwards.
+        detached = _detach(root, ("SegmentTimeline", "SegmentURL", "SegmentURLs", "EventStream"))
         try:
-            mpd.parse(root)
-        except Exception as e:  # mpegdash gives no location; our checks above should prevent this
-            raise ManifestError(f"mpegdash could not read the MPD ({type(e).__name__}: {e})", self.source) from None
+            self._prepare_for_mpegdash(root, "MPD")
+            mpd = MPEGDASH()
+            try:
+                mpd.parse(root)
+            except Exception as e:  # mpegdash gives no location; our checks above should prevent this
+                raise ManifestError(f"mpegdash could not read the MPD ({type(e).__name__}: {e})", self.source) from None
+        finally:
+            _reattach(detached)
         return self._manifest(mpd, root)
 
     def _prepare_for_mpegdash(self, el: minidom.Element, where: str) -> None:
@@ -138,7 +152,7 @@ class _MpdReader(Reader):
         stack = [(el, where)]
         while stack:
             node, path = stack.pop()
-            name = node.localName
+            name = node.tagName.rpartition(":")[2]  # minidom's localName costs an exception a call
             for attr in _MPEGDASH_ESSENTIAL.get(name, ()):
                 if node.hasAttribute(attr):
                     a = self.attrs(node, path)
@@ -152,7 +166,7 @@ class _MpdReader(Reader):
                     try:
                         if typ is list:
                             [int(x) for x in v.replace(",", " ").split(" ") if x != ""]
-                            if "" in __import__("re").split(r"[, ]", v):
+                            if "" in re.split(r"[, ]", v):
                                 raise ValueError
                         else:
                             typ(v)
@@ -162,10 +176,11 @@ class _MpdReader(Reader):
                         node.setAttribute(f"x-abrlab-{attr}", v)  # mpegdash never reads it; we do
             counts: dict[str, int] = {}
             for c in node.childNodes:
-                if c.nodeType == c.ELEMENT_NODE:
-                    counts[c.localName] = counts.get(c.localName, 0) + 1
-                    cid = c.getAttribute("id") if c.hasAttribute("id") else ""
-                    stack.append((c, f"{path}/{c.localName}[{counts[c.localName]}]" + (f"(id={cid})" if cid else "")))
+                if c.nodeType == 1:
+                    local = c.tagName.rpartition(":")[2]
+                    counts[local] = counts.get(local, 0) + 1
+                    cid = c.getAttribute("id")
+                    stack.append((c, f"{path}/{local}[{counts[local]}]" + (f"(id={cid})" if cid else "")))
 
     def _manifest(self, mpd: MPEGDASH, root: minidom.Element) -> Manifest:
         a = self.attrs(root, "MPD")
@@ -467,14 +482,15 @@ class _MpdReader(Reader):
             for name, value in el.attributes.items():
                 merged[name] = (value, w)
             for cname in ("SegmentTimeline", "Initialization", "RepresentationIndex", "SegmentURL"):
-                found = children(el, cname)
+                found = self._segment_urls(el) if cname == "SegmentURL" else children(el, cname)
                 if found:
-                    kids[cname] = [(c, f"{w}/{cname}[{i + 1}]") for i, c in enumerate(found)]
-        # One element carrying all the merged attributes, so typed reads name the right place.
-        view = minidom.Document().createElement(kind)
-        for name, (value, _w) in merged.items():
-            view.setAttribute(name, value)
-        a = Attrs(view, where, self.source, self.limits, self.warn)
+                    # (element, path) pairs; a SegmentList's URLs keep (element, list path, index)
+                    # so that 100,000 of them do not cost 100,000 path strings up front.
+                    kids[cname] = ([(c, w, i) for i, c in enumerate(found)] if cname == "SegmentURL"
+                                   else [(c, f"{w}/{cname}[{i + 1}]") for i, c in enumerate(found)])
+        # One view carrying all the merged attributes, so typed reads name the right place.
+        view = AttrMap({name: value for name, (value, _w) in merged.items()})
+        a = Attrs(view, where, self.source, self.limits, self.warn)  # type: ignore[arg-type]
         timescale = a.uint("timescale", positive=True) or 1
         pto = a.uint("presentationTimeOffset") or 0
         init = self._init_ref(kids, base, rep, a, kind)
@@ -503,17 +519,40 @@ class _MpdReader(Reader):
         if "SegmentTimeline" not in kids:
             return None
         tl, w = kids["SegmentTimeline"][0]
+        # A timeline at AdaptationSet or Period level is shared by every Representation
+        # under it: expand it once per (element, timing) and hand out copies.
+        key = (id(tl), timescale, pto, period_dur)
+        cached = self._timelines.get(key)
+        if cached is not None:
+            return Timing(list(cached.times), list(cached.durations), cached.nominal_max, cached.open_ended)
         entries = []
-        for i, s in enumerate(children(tl, "S")):
+        ref = tl.getAttribute(BULK_REF)
+        s_elements = [AttrMap(a) for a in self.bulk.timelines[int(ref)]] if ref else children(tl, "S")
+        if len(s_elements) > self.limits.max_timeline_entries:
+            raise ManifestError(f"{len(s_elements)} S elements (limit {self.limits.max_timeline_entries})", self.source, w)
+        for i, s in enumerate(s_elements):
+            # The common case (plain unsigned t/d, small r) without the per-attribute
+            # machinery; anything unusual goes through Attrs for a located error.
+            t, d, r = s.getAttribute("t"), s.getAttribute("d"), s.getAttribute("r")
+            if _DIGITS(d) and (not t or _DIGITS(t)) and (not r or r == "-1" or _DIGITS(r)) and len(r) < 12:
+                entries.append((int(t) if t else None, int(d), int(r) if r else 0, w, i))
+                continue
             sw = f"{w}/S[{i + 1}]"
             sa = self.attrs(s, sw)
-            d = sa.uint("d")
-            if d is None:
+            dv = sa.uint("d")
+            if dv is None:
                 raise ManifestError("S has no @d (required)", self.source, sw)
-            entries.append((sa.uint("t"), d, sa.int("r", minimum=-(2**31), maximum=2**63) or 0, sw))
-            if len(entries) > self.limits.max_timeline_entries:
-                raise ManifestError(f"more than {self.limits.max_timeline_entries} S elements", self.source, w)
-        return expand_timeline(entries, timescale, pto, period_dur, self.limits, self.source, self.warn, w)
+            entries.append((sa.uint("t"), dv, sa.int("r", minimum=-(2**31), maximum=2**63) or 0, w, i))
+        tm = expand_timeline(entries, timescale, pto, period_dur, self.limits, self.source, self.warn, w)
+        self._timelines[key] = tm
+        return Timing(list(tm.times), list(tm.durations), tm.nominal_max, tm.open_ended)
+
+    def _segment_urls(self, seg_list: minidom.Element) -> list:
+        """A SegmentList's SegmentURLs: from the pre-scan (see xml.Bulk) or the DOM."""
+        holder = child(seg_list, "SegmentURLs")
+        if holder is not None and holder.getAttribute(BULK_REF):
+            return [AttrMap(a) for a in self.bulk.segment_urls[int(holder.getAttribute(BULK_REF))]]
+        return children(seg_list, "SegmentURL")
 
     def _segment_template(self, rep: Representation, base: str, a: Attrs, kids: dict, init: SegmentRef | None,
                           timescale: int, pto: int, period_dur: float | None, dynamic: bool, where: str) -> None:
@@ -569,11 +608,15 @@ class _MpdReader(Reader):
         if len(urls_els) > self.limits.max_segments:
             raise ManifestError(f"SegmentList has {len(urls_els)} SegmentURLs (limit {self.limits.max_segments})", self.source, where)
         urls, ranges = [], []
-        for el, w in urls_els:
-            ua = self.attrs(el, w)
-            media = ua.str("media")
-            urls.append(resolve(base, media) if media else base)
-            ranges.append(ua.byte_range("mediaRange"))
+        for el, lw, i in urls_els:
+            media = el.getAttribute("media").strip()
+            urls.append(clean_reference(media)[0] if media else "")  # resolved against base on demand
+            mr = el.getAttribute("mediaRange")
+            m = _RANGE_FAST(mr) if mr else None
+            if m and int(m.group(1)) <= int(m.group(2)):
+                ranges.append((int(m.group(1)), int(m.group(2))))
+            else:  # absent, or to be refused with its place named
+                ranges.append(self.attrs(el, f"{lw}/SegmentURL[{i + 1}]").byte_range("mediaRange"))
         n = len(urls)
         start_number = a.uint("startNumber")
         start_number = 1 if start_number is None else start_number
@@ -608,7 +651,7 @@ class _MpdReader(Reader):
         sizes = None
         if n and all(r is not None for r in ranges[:n]):
             sizes = [r[1] - r[0] + 1 for r in ranges[:n]]  # type: ignore[index]
-        segs = Segments(durs, ListLocator(urls[:n], ranges[:n]), init=init, kind=kind, sizes_bytes=sizes,
+        segs = Segments(durs, ListLocator(urls[:n], ranges[:n], base=base), init=init, kind=kind, sizes_bytes=sizes,
                         first_number=start_number, timescale=timescale,
                         times=tm.times[:n] if tm is not None else None, pto=pto)
         segs.nominal_duration_s = nominal
@@ -643,6 +686,31 @@ class _MpdReader(Reader):
             rep.segments = segs
             return
         rep.pending = PendingFetch(base, (0, 64 * 1024 - 1), "sidx-search", where)
+
+
+def _detach(root: minidom.Element, names: tuple[str, ...]) -> list[tuple[minidom.Node, int, minidom.Node]]:
+    """Remove every element named in ``names`` (with its subtree) from the tree; return
+    what :func:`_reattach` needs to put each back at its place."""
+    removed = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for idx in range(len(node.childNodes) - 1, -1, -1):  # backwards: indexes stay valid
+            c = node.childNodes[idx]
+            if c.nodeType != c.ELEMENT_NODE:
+                continue
+            if c.tagName.rpartition(":")[2] in names:
+                node.removeChild(c)
+                removed.append((node, idx, c))
+            else:
+                stack.append(c)
+    return removed
+
+
+def _reattach(removed: list[tuple[minidom.Node, int, minidom.Node]]) -> None:
+    for parent, idx, node in reversed(removed):
+        ref = parent.childNodes[idx] if idx < len(parent.childNodes) else None
+        parent.insertBefore(node, ref)
 
 
 def _xlink_href(el: minidom.Element) -> str | None:

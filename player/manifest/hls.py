@@ -57,6 +57,8 @@ _FLOAT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*
 _RES = re.compile(r'^\s*"?\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*"?\s*$')
 _MASTER_TAGS = ("#EXT-X-STREAM-INF", "#EXT-X-I-FRAME-STREAM-INF", "#EXT-X-MEDIA:")
 _MEDIA_TAGS = ("#EXTINF", "#EXT-X-TARGETDURATION", "#EXT-X-MEDIA-SEQUENCE", "#EXT-X-ENDLIST", "#EXT-X-BYTERANGE", "#EXT-X-PART:", "#EXT-X-MAP")
+_MASTER_LINE = re.compile("^[ \t]*(?:" + "|".join(re.escape(t) for t in _MASTER_TAGS) + ")", re.M)
+_MEDIA_LINE = re.compile("^[ \t]*(?:" + "|".join(re.escape(t) for t in _MEDIA_TAGS) + ")", re.M)
 DEFAULT_AUDIO_BPS = 128_000  # EXT-X-MEDIA carries no bitrate; a stereo AAC-LC guess for size estimates
 
 
@@ -74,7 +76,7 @@ def attribute_list(text: str) -> dict[str, str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seg:
     line: int
     uri: str
@@ -252,11 +254,12 @@ class _HlsReader(Reader):
             raise ManifestError("not an HLS playlist: no #EXTM3U line", self.source)
         if first > 0:
             self.warn(f"line {first + 1}: comment or blank lines before #EXTM3U; skipped")
-        if any(ln.lstrip().startswith("#EXT-X-DEFINE:") for ln in lines):
+        if "#EXT-X-DEFINE:" in self.text:
             lines, self.variables = substitute_variables(lines, self.url, self.imported, self.warn)
-        body = [ln.strip() for ln in lines[first:]]
-        has_master = any(ln.startswith(_MASTER_TAGS) for ln in body)
-        has_media = any(ln.startswith(_MEDIA_TAGS) for ln in body)
+        # Searched in the text at C speed: a 100,000-segment playlist has 200,000 lines.
+        body = "\n".join(lines[first:])  # joined on \n whatever the line ends were (CR-only too)
+        has_master = _MASTER_LINE.search(body) is not None
+        has_media = _MEDIA_LINE.search(body) is not None
         if has_master and has_media:
             raise ManifestError("playlist mixes master tags (#EXT-X-STREAM-INF...) and media tags (#EXTINF...)", self.source)
         scan = _Scan(lines=lines, first=first, kind="master" if has_master else "media")

@@ -49,7 +49,8 @@ def expand_timeline(
     warn: Callable[[str], None],
     where: str,
 ) -> Timing:
-    """``entries`` are ``(t, d, r, where)`` per ``S`` element (``t`` None when absent)."""
+    """``entries`` are ``(t, d, r, where, i)`` per ``S`` element (``t`` None when absent;
+    ``where`` the SegmentTimeline's path and ``i`` the S's index, for error messages)."""
     if not entries:
         # A live packager opens a new Period before its first segment is out (DASH-IF
         # livesim2 does so at every Period boundary): no segments yet, not an error.
@@ -65,7 +66,8 @@ def expand_timeline(
     nominal: list[int] = []
     open_ended = False
     cur: int | None = None
-    for k, (t, d, r, s_where) in enumerate(entries):
+    for k, (t, d, r, tl_where, s_index) in enumerate(entries):
+        s_where = f"{tl_where}/S[{s_index + 1}]"
         if d <= 0:
             raise ManifestError("S@d must be positive", source, s_where)
         start = t if t is not None else (cur if cur is not None else pto)
