@@ -105,3 +105,20 @@ def test_timelines_and_segment_lists_read_the_same_around_or_through_the_dom(enc
     assert any(w.startswith("line 25,") and "undeclared namespace prefix" in w for w in m.warnings)
     assert not any("not the DASH namespace" in w for w in m.warnings)  # dash: is bound to it
     assert any("S[3]" in w and "gap of 10 ticks" in w for w in m.warnings)
+
+
+@pytest.mark.parametrize("text,where", [
+    ("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n#EXT-X-BYTERANGE:18446744073709551616@0\na.ts\n", "line 4"),
+    ("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"i.mp4\",BYTERANGE=\"10@9007199254740990\"\n#EXTINF:2,\na.ts\n", "line 3"),
+    # implicit offsets creeping past the bound: 2**52 bytes, then 2**52 + 1 (ends at byte 2**53)
+    ("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n#EXT-X-BYTERANGE:4503599627370496@0\na.ts\n"
+     "#EXTINF:2,\n#EXT-X-BYTERANGE:4503599627370497\na.ts\n", "line 8"),
+])
+def test_byte_ranges_past_2_to_the_53_are_refused(text, where):
+    # Sizes are kept as int64 for playback; a range past JavaScript's exact integers is nonsense.
+    with pytest.raises(ManifestError) as e:
+        parse_manifest(text, "r.m3u8")
+    assert f"r.m3u8: {where}: " in str(e.value) and "9007199254740991" in str(e.value)
+    dash = mpd(video('<SegmentList duration="2"><SegmentURL media="a" mediaRange="0-18446744073709551615"/></SegmentList>'))
+    with pytest.raises(ManifestError, match=r"SegmentURL\[1\]@mediaRange.*out of range"):
+        parse_manifest(dash, "r.mpd")

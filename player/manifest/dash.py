@@ -46,7 +46,7 @@ from xml.dom import minidom
 from mpegdash.nodes import MPEGDASH
 
 from player.manifest.codecs import media_of
-from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
+from player.manifest.errors import DEFAULT_LIMITS, MAX_BYTE_POSITION, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, IMAGE, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
     PendingFetch, Period, Representation, Segments, TemplateLocator,
@@ -613,7 +613,7 @@ class _MpdReader(Reader):
             urls.append(clean_reference(media)[0] if media else "")  # resolved against base on demand
             mr = el.getAttribute("mediaRange")
             m = _RANGE_FAST(mr) if mr else None
-            if m and int(m.group(1)) <= int(m.group(2)):
+            if m and int(m.group(1)) <= int(m.group(2)) <= MAX_BYTE_POSITION:
                 ranges.append((int(m.group(1)), int(m.group(2))))
             else:  # absent, or to be refused with its place named
                 ranges.append(self.attrs(el, f"{lw}/SegmentURL[{i + 1}]").byte_range("mediaRange"))

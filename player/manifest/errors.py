@@ -68,6 +68,11 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
+# The last byte a byte range may name: 2**53 - 1 (8 PiB, JavaScript's largest exact
+# integer, so no web player could address beyond it), and far inside the int64 that
+# sizes are kept in.
+MAX_BYTE_POSITION = 2**53 - 1
+
 
 MAX_WARNINGS = 200
 

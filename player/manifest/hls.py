@@ -43,7 +43,7 @@ from typing import Any
 
 import m3u8
 
-from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
+from player.manifest.errors import DEFAULT_LIMITS, MAX_BYTE_POSITION, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
     PendingFetch, Period, Representation, Segments,
@@ -54,6 +54,7 @@ from player.presentation import SegmentRef
 _ATTR = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("[^"]*"|[^,]*)\s*(?:,|$)')
 _DEC = re.compile(r"^\s*[0-9]+\s*$")
 _FLOAT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
+_BYTERANGE = re.compile(r"^\s*([0-9]+)\s*(?:@\s*([0-9]+))?\s*$")
 _RES = re.compile(r'^\s*"?\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*"?\s*$')
 _MASTER_TAGS = ("#EXT-X-STREAM-INF", "#EXT-X-I-FRAME-STREAM-INF", "#EXT-X-MEDIA:")
 _MEDIA_TAGS = ("#EXTINF", "#EXT-X-TARGETDURATION", "#EXT-X-MEDIA-SEQUENCE", "#EXT-X-ENDLIST", "#EXT-X-BYTERANGE", "#EXT-X-PART:", "#EXT-X-MAP")
@@ -306,6 +307,8 @@ class _HlsReader(Reader):
                             self.warn(f"line {i + 1}: #EXT-X-BYTERANGE without offset and no previous sub-range of {uri}; offset 0 assumed")
                         off = last_end.get(uri, 0)
                     rng = (off, off + length - 1)
+                    if rng[1] > MAX_BYTE_POSITION:
+                        raise self.err(i, f"the byte range of this segment ends past byte {MAX_BYTE_POSITION}")
                     last_end[uri] = off + length
                 scan.segments.append(_Seg(i, uri, pending_dur, rng, discontinuity, gap, key, cur_map, pdt))
                 if len(scan.segments) > self.limits.max_segments:
@@ -352,10 +355,7 @@ class _HlsReader(Reader):
                 out.append(f"{tag}:{int(value)}")
                 continue
             if tag == "#EXT-X-BYTERANGE":
-                m = re.match(r"^\s*([0-9]+)\s*(?:@\s*([0-9]+))?\s*$", value)
-                if not m or int(m.group(1)) == 0:
-                    raise self.err(i, f"#EXT-X-BYTERANGE {value!r} is not <length>[@<offset>]")
-                pending_range = (int(m.group(1)), int(m.group(2)) if m.group(2) is not None else None)
+                pending_range = self._byterange(value, i, "#EXT-X-BYTERANGE")
                 out.append(s)
                 continue
             if tag == "#EXT-X-PART" and scan.segments_before_parts is None:
@@ -382,16 +382,25 @@ class _HlsReader(Reader):
                     raise self.err(i, "#EXT-X-MAP has no URI")
                 rng = None
                 if "BYTERANGE" in attrs:
-                    m = re.match(r"^\s*([0-9]+)\s*(?:@\s*([0-9]+))?\s*$", attrs["BYTERANGE"])
-                    if not m or int(m.group(1)) == 0:
-                        raise self.err(i, f"#EXT-X-MAP BYTERANGE {attrs['BYTERANGE']!r} is not <length>[@<offset>]")
-                    off = int(m.group(2) or 0)
-                    rng = (off, off + int(m.group(1)) - 1)
+                    length, off = self._byterange(attrs["BYTERANGE"], i, "#EXT-X-MAP BYTERANGE")
+                    off = off or 0
+                    rng = (off, off + length - 1)
                 cur_map = {"uri": resolve(self.url, attrs["URI"]), "byte_range": rng, "key": key}
             out.append(s)
         if pending_dur is not None:
             scan.dangling_extinf = pending_line
             self.warn(f"line {pending_line + 1}: #EXTINF with no URI after it (playlist cut short); ignored")
+
+    def _byterange(self, value: str, i: int, what: str) -> tuple[int, int | None]:
+        """``<length>[@<offset>]`` (RFC 8216 4.3.2.2), bounded so sizes stay exact."""
+        m = _BYTERANGE.match(value)
+        if not m or int(m.group(1)) == 0:
+            raise self.err(i, f"{what} {value!r} is not <length>[@<offset>]")
+        length = int(m.group(1))
+        off = int(m.group(2)) if m.group(2) is not None else None
+        if (off or 0) + length - 1 > MAX_BYTE_POSITION:
+            raise self.err(i, f"{what} {value!r} ends past byte {MAX_BYTE_POSITION}")
+        return length, off
 
     def _scan_master(self, scan: _Scan) -> None:
         out = scan.sanitized

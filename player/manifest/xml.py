@@ -20,7 +20,7 @@ from typing import Callable
 from xml.dom import expatbuilder, minidom
 from xml.parsers import expat
 
-from player.manifest.errors import Limits, ManifestError
+from player.manifest.errors import MAX_BYTE_POSITION, Limits, ManifestError
 from player.manifest.isotime import parse_datetime_epoch_s, parse_duration_s
 
 _UINT = re.compile(r"^\s*\+?[0-9]+\s*$")
@@ -357,6 +357,6 @@ class Attrs:
         a, b = int(m.group(1)), int(m.group(2))
         if b < a:
             raise self.error(name, f"byte range {v!r} ends before it starts")
-        if b > MAX_UINT64:
-            raise self.error(name, f"byte range {v!r} is out of range")
+        if b > MAX_BYTE_POSITION:
+            raise self.error(name, f"byte range {v!r} is out of range (past byte {MAX_BYTE_POSITION})")
         return a, b
