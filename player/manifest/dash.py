@@ -14,7 +14,10 @@ Tolerated, with a warning in ``Manifest.warnings``:
 - the legacy namespace ``urn:mpeg:DASH:schema:MPD:2011`` (upper case) or none at all;
 - a namespace prefix used but never declared (``yt:...``, ``scte35:Signal``): the document
   is read with namespace processing off, as ExoPlayer's parser reads it;
-- an empty SegmentTimeline (a live Period that has no segment yet): no segments;
+- an empty SegmentTimeline or SegmentList (a live Period that has no segment yet): no segments;
+- lower-case duration designators (``PT1M00s``): read as upper case;
+- a remote (``xlink:href``) Period: kept with its timing and no AdaptationSet
+  (``Period.remote_href``); a remote AdaptationSet: skipped (parsing fetches nothing);
 - ``@bandwidth="0"`` (schema-valid) or no ``@bandwidth`` at all (required, but every major
   player loads such MPDs): the rung is listed, its bitrate 0 / unknown (null in facts);
 - a static MPD with neither ``@mediaPresentationDuration`` nor a last ``Period@duration``:
@@ -32,8 +35,8 @@ Tolerated, with a warning in ``Manifest.warnings``:
 Rejected with a ManifestError naming the element path and attribute: not XML, entity
 declarations, a root that is not ``MPD``, malformed numbers, durations, dates, booleans
 or byte ranges in attributes playback needs, ``timescale``/``S@d`` of 0, ``S@r < -1``,
-a SegmentTemplate with neither ``@duration`` nor a SegmentTimeline, Periods out of order,
-and any expansion over the
+a SegmentTemplate without ``@media`` or with neither ``@duration`` nor a SegmentTimeline,
+Periods out of order, byte ranges past byte 2**53 - 1, and any expansion over the
 :class:`~player.manifest.errors.Limits`.
 """
 
