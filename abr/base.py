@@ -154,7 +154,14 @@ class AbrContext:
 
     @property
     def segments_left(self) -> int:
+        """Segments still to fetch in this session (``segment_count`` is where the
+        session stops, which may be before the title's end, e.g. Pensieve's 48 of 49)."""
         return self.segment_count - self.segment_index
+
+    @property
+    def title_segments(self) -> int:
+        """Segments in the title (sizes exist for indices below this)."""
+        return len(self._size_rows)
 
     @property
     def throughput_bps(self) -> float | None:

@@ -31,6 +31,20 @@ BUILTIN: dict[str, str] = {
     "throughput": "abr.throughput:ThroughputRule",
     "bba": "abr.bba:Bba",
     "bola": "abr.bola:BolaBasic",
+    "mpc": "abr.mpc:Mpc",
+    "robustmpc": "abr.mpc:RobustMpc",
+    "fastmpc": "abr.mpc:FastMpc",
+    "bba1": "abr.bba:Bba1",
+    "bba2": "abr.bba:Bba2",
+    "bola-u": "abr.bola:BolaU",
+    "bola-o": "abr.bola:BolaO",
+    "bola-e": "abr.bola:BolaE",
+    "festive": "abr.festive:Festive",
+    "hlsjs": "abr.hlsjs:HlsJs",
+    "shaka": "abr.shaka:Shaka",
+    "exoplayer": "abr.exoplayer:ExoPlayer",
+    "dashjs": "abr.dashjs:DashJsDynamic",
+    "learned": "abr.learned:LearnedAbr",
 }
 
 
@@ -127,6 +141,8 @@ def create(spec: str | AbrSpec, mode: str | None = None) -> Any:
     sp = parse_spec(spec) if isinstance(spec, str) else spec
     cls = load_class(sp.name)
     params: dict[str, Any] = dict(sp.params)
+    # ``abandon=RULE`` attaches an abandonment rule (abr.abandon) to any algorithm.
+    abandon = params.pop("abandon", None)
     if "preset" not in params and mode is not None:
         preset = getattr(cls, "MODE_PRESETS", {}).get(mode)
         if preset is not None:
@@ -142,6 +158,10 @@ def create(spec: str | AbrSpec, mode: str | None = None) -> Any:
             obj.name = sp.name
         except AttributeError:
             pass
+    if abandon is not None and abandon not in ("", "none"):
+        from abr.abandon import WithAbandonment, make_rule
+
+        obj = WithAbandonment(obj, make_rule(abandon), abandon)
     return obj
 
 

@@ -59,6 +59,11 @@ class SessionConfig:
             raise ConfigError("max_buffer_s must be positive")
         if self.startup_buffer_s < 0 or self.resume_buffer_s < 0:
             raise ConfigError("startup_buffer_s and resume_buffer_s must be >= 0")
+        if max(self.startup_buffer_s, self.resume_buffer_s) > self.max_buffer_s:
+            raise ConfigError(
+                f"startup_buffer_s ({self.startup_buffer_s}) and resume_buffer_s ({self.resume_buffer_s}) "
+                f"cannot exceed max_buffer_s ({self.max_buffer_s})"
+            )
         if self.wait_policy == "pensieve" and self.wait_quantum_s <= 0:
             raise ConfigError("wait_quantum_s must be positive")
         if self.max_segments is not None and self.max_segments < 1:

@@ -126,10 +126,15 @@ class TraceLink:
         t_in = start + ((target - self._cum[j]) / r if r > 0 else 0.0)
         return k * self._period + t_in - off
 
-    def download(self, size_bytes: int) -> tuple[float, float]:
+    def latency(self) -> float:
+        """Start a request: pay the current entry's latency (the trace runs meanwhile)."""
         ttfb = self.latency_now()
         if ttfb:
             self.idle(ttfb)
+        return ttfb
+
+    def download(self, size_bytes: int) -> tuple[float, float]:
+        ttfb = self.latency()
         dt = self.transfer_time(size_bytes)
         self.idle(dt)
         return ttfb, dt
@@ -330,3 +335,126 @@ def make_link(mode: str, trace: Trace) -> Link:
     except KeyError:
         raise ValueError(f"unknown link mode {mode!r} (known: {', '.join(LINKS)})") from None
     return cls(trace)
+
+
+class DropLink:
+    """A link whose capacity is scaled by ``factor`` during windows of session time: the
+    user pulling the bandwidth down for N seconds (``factor`` 0 is an outage).
+
+    Windows are absolute session times, so they mean the same whichever request or
+    idle period they fall in; the wrapper keeps its own clock (``clock_s``), advanced by
+    every download (latency plus transfer) and idle period exactly as the driver's
+    clock is. With no window ahead of the clock a download is the inner link's own,
+    number for number. Inside a window the inner link pushes ``size / factor`` bytes
+    for the window's time, of which ``factor`` reach the player (the capacity curve
+    still moves on underneath, as a competing flow would leave it). Latency is not
+    scaled: a drop is a capacity drop. The inner link needs ``transfer(size, max_s)``
+    (``TraceLink``, ``SabreLink``); Pensieve's port has none.
+    """
+
+    __slots__ = ("inner", "clock_s", "windows")
+
+    def __init__(self, inner: Link, start_s: float = 0.0) -> None:
+        self.inner = inner
+        self.clock_s = start_s
+        self.windows: list[tuple[float, float, float]] = []  # (start_s, end_s, factor), sorted
+
+    def __copy__(self) -> "DropLink":
+        import copy
+
+        twin = DropLink(copy.copy(self.inner), self.clock_s)
+        twin.windows = list(self.windows)
+        return twin
+
+    @property
+    def supports_drops(self) -> bool:
+        return hasattr(self.inner, "transfer")
+
+    def add_drop(self, start_s: float, duration_s: float, factor: float) -> None:
+        if not self.supports_drops:
+            raise ValueError(f"{type(self.inner).__name__} cannot model a bandwidth drop (no transfer())")
+        if not duration_s > 0:
+            raise ValueError("drop duration must be positive")
+        if not 0.0 <= factor < 1.0:
+            raise ValueError("drop factor must be in [0, 1)")
+        self.windows.append((float(start_s), float(start_s) + float(duration_s), float(factor)))
+        self.windows.sort()
+
+    def factor_at(self, t_s: float) -> float:
+        """The capacity factor at session time ``t_s`` (overlapping drops multiply)."""
+        f = 1.0
+        for a, b, k in self.windows:
+            if a <= t_s < b:
+                f *= k
+        return f
+
+    def _next_change(self, t_s: float) -> float:
+        nxt = math.inf
+        for a, b, _ in self.windows:
+            if a > t_s:
+                nxt = min(nxt, a)
+            elif b > t_s:
+                nxt = min(nxt, b)
+        return nxt
+
+    def _drop_ahead(self) -> bool:
+        t = self.clock_s
+        return any(b > t for _, b, _ in self.windows)
+
+    def _push(self, size_bytes: float, max_s: float) -> tuple[float, float]:
+        """Push up to ``size_bytes`` for at most ``max_s`` through the scaled curve."""
+        inner = self.inner
+        remaining = float(size_bytes)
+        sent_total = 0.0
+        spent = 0.0
+        while remaining > 0.0 and spent < max_s:
+            t = self.clock_s
+            f = self.factor_at(t)
+            span = min(self._next_change(t) - t, max_s - spent)
+            if f == 0.0:
+                if math.isinf(span):  # cannot happen: every window ends
+                    raise RuntimeError("unbounded outage")
+                inner.idle(span)
+                dt = span
+                sent = 0.0
+                done = False
+            else:
+                need = remaining / f
+                got, dt = inner.transfer(need, span)  # type: ignore[attr-defined]
+                # Relative slack: SabreLink sums partial spans, so a finished push may
+                # come back an ulp short of what was asked.
+                done = got >= need * (1.0 - 1e-12)
+                sent = remaining if done else got * f
+            self.clock_s += dt
+            spent += dt
+            sent_total += sent
+            remaining = 0.0 if done else remaining - sent
+            if done:
+                break
+        return sent_total, spent
+
+    def download(self, size_bytes: int) -> tuple[float, float]:
+        if not self._drop_ahead():
+            ttfb, dt = self.inner.download(size_bytes)
+            self.clock_s += ttfb + dt
+            return ttfb, dt
+        ttfb = self.latency()
+        _, dt = self._push(size_bytes, math.inf)
+        return ttfb, dt
+
+    def transfer(self, size_bytes: float, max_s: float) -> tuple[float, float]:
+        """Push up to ``size_bytes`` for at most ``max_s`` (the abandonment path)."""
+        return self._push(size_bytes, max_s)
+
+    def latency(self) -> float:
+        """Start a request on the inner link (latency is not scaled by a drop)."""
+        inner = self.inner
+        ttfb = inner.latency() if hasattr(inner, "latency") else 0.0  # type: ignore[attr-defined]
+        self.clock_s += ttfb
+        return ttfb
+
+    def idle(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.inner.idle(seconds)
+        self.clock_s += seconds

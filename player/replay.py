@@ -28,7 +28,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from abr.registry import create, load_class, parse_spec
 from player.config import SessionConfig, mode_config
 from player.presentation import Title, load_title
-from player.results import result_row
+from player.optimum import offline_optimum, utilities
+from player.results import add_regret, result_row
 from player.session import Session
 from player.sim import simulate
 from qoe.events import EventLog
@@ -73,8 +74,11 @@ def run_session(
     *,
     config: dict[str, Any] | None = None,
     keep_events: bool = True,
+    regret: str | None = None,
 ) -> SessionOutcome:
-    """Play one session in simulation; returns its result row and the session (events)."""
+    """Play one session in simulation; returns its result row and the session (events).
+    With ``regret="lin"`` (or another QoE model) the row also carries the offline
+    optimum and the regret (see :mod:`player.optimum`)."""
     tr = _as_trace(trace)
     tl, content = _as_title(title)
     if isinstance(abr, str):
@@ -85,7 +89,11 @@ def run_session(
         spec = str(getattr(abr, "describe", lambda: getattr(abr, "name", type(abr).__name__))())
     cfg = _config(mode, config)
     session = simulate(tl, tr, algo, config=cfg, keep_events=keep_events)
-    return SessionOutcome(result_row(session, tr, spec, content), session)
+    row = result_row(session, tr, spec, content)
+    if regret is not None:
+        opt = offline_optimum(tl, tr, cfg, regret)
+        add_regret(row, regret, opt.qoe_bound, opt.qoe_path)
+    return SessionOutcome(row, session)
 
 
 # ----------------------------------------------------------------------------- workers
@@ -115,24 +123,48 @@ def _run_chunk(task: tuple[str, list[str]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _sequential_only(spec: str) -> bool:
+def _optimum_task(task: tuple[str, str]) -> tuple[str, float, float | None]:
+    path, model = task
+    opt = offline_optimum(_W["title"], load_trace(path), _W["config"], model)
+    return path, opt.qoe_bound, opt.qoe_path
+
+
+def _sequential_only(spec: str, mode: str | None = None) -> bool:
     """Algorithms whose state deliberately carries over from one session to the next
-    (a reproduced reference quirk) must see the traces in order in one process."""
+    (a reproduced reference quirk) must see the traces in order in one process. The
+    flag is read from the configured instance, so a parameter can switch it on
+    (``robustmpc:pensieve_quirks=true``) while other specs of the class run in parallel."""
     cls = load_class(parse_spec(spec).name)
-    return bool(getattr(cls, "carries_state_across_sessions", False))
+    if not hasattr(cls, "carries_state_across_sessions"):
+        return False
+    return bool(getattr(create(spec, mode=mode), "carries_state_across_sessions", False))
 
 
-def collect_traces(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+TRACE_ORDERS = ("sorted", "listdir")
+
+
+def collect_traces(paths: Iterable[str | os.PathLike[str]], order: str = "sorted") -> list[str]:
+    """The trace files under ``paths``, directory by directory. ``order="sorted"`` (the
+    default) sorts each directory's files by name; ``order="listdir"`` keeps the order
+    ``os.listdir`` returns, which is how Pensieve's load_trace.py reads a directory, so a
+    reference whose state carries across traces (RobustMPC's error history) can be
+    replayed in its own order."""
+    if order not in TRACE_ORDERS:
+        raise ValueError(f"unknown trace order {order!r} (known: {', '.join(TRACE_ORDERS)})")
     out: list[str] = []
     for p in paths:
-        out.extend(str(f.resolve()) for f in iter_trace_files(p))
+        files = iter_trace_files(p)
+        if order == "listdir" and Path(p).is_dir():
+            rank = {name: i for i, name in enumerate(os.listdir(p))}
+            files = sorted(files, key=lambda f: rank.get(f.name, len(rank)))
+        out.extend(str(f.resolve()) for f in files)
     return out
 
 
-def plan(trace_paths: Sequence[str], abr_specs: Sequence[str], chunk: int = CHUNK) -> list[tuple[str, list[str]]]:
+def plan(trace_paths: Sequence[str], abr_specs: Sequence[str], chunk: int = CHUNK, mode: str | None = None) -> list[tuple[str, list[str]]]:
     tasks = []
     for spec in abr_specs:
-        size = len(trace_paths) if _sequential_only(spec) else chunk
+        size = len(trace_paths) if _sequential_only(spec, mode) else chunk
         for i in range(0, len(trace_paths), max(size, 1)):
             tasks.append((spec, list(trace_paths[i : i + size])))
     return tasks
@@ -146,25 +178,49 @@ def replay(
     *,
     jobs: int = 1,
     config: dict[str, Any] | None = None,
+    order: str = "sorted",
+    regret: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one result row per (algorithm, trace), streaming (nothing is held)."""
+    """Yield one result row per (algorithm, trace), streaming (nothing is held).
+
+    ``order``: see :func:`collect_traces`. ``regret``: a QoE model name (``lin``, ``log``,
+    ``hd``, ``yin``); each row then carries the offline optimum of its trace and its
+    regret (optional result columns), the optimum computed once per trace."""
     content_path = str(Path(content).resolve())
     load_title(content_path)  # fail early, in this process, with a clear message
     _config(mode, config)
     for spec in abrs:
         create(spec, mode=mode)  # validate every spec before starting work
-    trace_paths = collect_traces(traces)
+    trace_paths = collect_traces(traces, order)
     for p in trace_paths[:1]:
         load_trace(p)
-    tasks = plan(trace_paths, list(abrs))
+    tasks = plan(trace_paths, list(abrs), mode=mode)
+    if regret is not None:
+        utilities(tuple(load_title(content_path).video.bitrates_bps), regret)  # valid model?
+    opt_tasks = [(p, regret) for p in trace_paths] if regret is not None else []
+
+    def annotate(rows: list[dict[str, Any]], optima: dict[str, tuple[float, float | None]]) -> list[dict[str, Any]]:
+        if regret is not None:
+            for row, path in zip(rows, _paths_of(rows)):
+                bound, path_qoe = optima[path]
+                add_regret(row, regret, bound, path_qoe)
+        return rows
+
     if jobs <= 1:
         _init_worker(content_path, mode, config)
+        # The optimum is computed once per (trace, title, mode), however many algorithms.
+        optima = {p: (b, q) for p, b, q in map(_optimum_task, opt_tasks)}
         for task in tasks:
-            yield from _run_chunk(task)
+            yield from annotate(_run_chunk(task), optima)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(content_path, mode, config)) as ex:
+        optima = {p: (b, q) for p, b, q in ex.map(_optimum_task, opt_tasks, chunksize=4)}
         for rows in ex.map(_run_chunk, tasks):
-            yield from rows
+            yield from annotate(rows, optima)
+
+
+def _paths_of(rows: list[dict[str, Any]]) -> list[str]:
+    return [json.loads(r["trace_provenance"])["source"] for r in rows]
 
 
 def rerun(row: dict[str, Any], keep_events: bool = True) -> SessionOutcome:

@@ -46,7 +46,16 @@ RESULT_COLUMNS: list[tuple[str, type]] = [
     ("qoe_hd", float),
     ("qoe_yin", float),
     ("schema", int),
+    # Optional (null unless the replay asked for regret, ``--regret MODEL``): the offline
+    # optimum's upper bound for this (trace, title, mode) under QoE model ``regret_model``
+    # (player.optimum), the QoE its best path achieves when replayed, and
+    # regret = qoe_optimum - this session's QoE under that model (never negative).
+    ("regret_model", str),
+    ("qoe_optimum", float),
+    ("qoe_optimum_path", float),
+    ("regret", float),
 ]
+OPTIONAL_COLUMNS = ("regret_model", "qoe_optimum", "qoe_optimum_path", "regret")
 COLUMN_NAMES = [c for c, _ in RESULT_COLUMNS]
 METRICS = ["startup_s", "rebuffer_s", "stalls", "avg_bitrate_kbps", "switches", "qoe_lin", "qoe_log", "qoe_hd"]
 
@@ -90,7 +99,20 @@ def result_row(session: Any, trace: Any, abr_spec: str, content: str) -> dict[st
         "qoe_hd": q["hd"],
         "qoe_yin": q["yin"],
         "schema": SCHEMA_VERSION,
+        "regret_model": None,
+        "qoe_optimum": None,
+        "qoe_optimum_path": None,
+        "regret": None,
     }
+
+
+def add_regret(row: dict[str, Any], model: str, bound: float, path_qoe: float | None) -> dict[str, Any]:
+    """Fill the optional regret columns of ``row`` from the offline optimum."""
+    row["regret_model"] = model
+    row["qoe_optimum"] = bound
+    row["qoe_optimum_path"] = path_qoe
+    row["regret"] = bound - row[f"qoe_{model}"]
+    return row
 
 
 def _jsonable(x: Any) -> Any:
@@ -216,7 +238,10 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 row: dict[str, Any] = {}
                 for k, v in raw.items():
                     t = types.get(k, str)
-                    row[k] = v if t is str else (t(v) if v not in ("", None) else None)
+                    if k in OPTIONAL_COLUMNS and v in ("", None):
+                        row[k] = None  # optional column not filled: null, as in JSONL/Parquet
+                    else:
+                        row[k] = v if t is str else (t(v) if v not in ("", None) else None)
                 out.append(row)
         return out
     raise ValueError(f"{p}: unknown results format {ext!r}")

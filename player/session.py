@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import uuid
 from bisect import bisect_right
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from abr.base import AbrContext, Decision, Progress, TransferSample
 from abr.estimators import DualEwmaEstimator
@@ -110,6 +110,18 @@ class Done(Action):
 DONE = Done()
 
 
+class Status(NamedTuple):
+    """Playback at one instant, as :meth:`Session.status_at` projects it."""
+
+    t_s: float
+    state: str
+    buffer_s: float
+    playhead_s: float
+    stall_count: int
+    rebuffer_s: float  # finished stalls plus the one in progress
+    playing_rung: int | None
+
+
 class _Pipeline:
     """One media type's buffer, ABR and download position."""
 
@@ -123,17 +135,10 @@ class _Pipeline:
     def __init__(self, media: str, track: Track, abr: Any, max_buffer_s: float, end_index: int):
         self.media = media
         self.track = track
-        self.abr = abr
         self.size_rows = track.size_rows
         self.durations = track.durations
         self.bitrates = track.bitrates_bps
-        self.decide = abr.decide
-        self.on_download = getattr(abr, "on_download", None)
-        self.should_abandon = getattr(abr, "should_abandon", None)
-        self.on_wait = getattr(abr, "on_wait", None)
-        own = getattr(abr, "estimator", None)
-        self.own_estimator = own is not None
-        self.estimator = own
+        self.bind(abr)
         self.next_index = 0
         self.end_index = end_index
         self.level_s = 0.0
@@ -156,6 +161,21 @@ class _Pipeline:
             sizes_known=track.sizes_known,
             estimate=self.estimate,
         )
+        # Where this session stops (may be before the title's end): horizon-based ABRs
+        # (MPC) must not plan past it.
+        self.ctx.segment_count = end_index
+
+    def bind(self, abr: Any) -> None:
+        """Make ``abr`` this pipeline's algorithm; its hooks are looked up once here so
+        the per-segment path calls them without attribute lookups."""
+        self.abr = abr
+        self.decide = abr.decide
+        self.on_download = getattr(abr, "on_download", None)
+        self.should_abandon = getattr(abr, "should_abandon", None)
+        self.on_wait = getattr(abr, "on_wait", None)
+        own = getattr(abr, "estimator", None)
+        self.own_estimator = own is not None
+        self.estimator = own
 
     def estimate(self) -> float | None:
         est = self.estimator
@@ -598,13 +618,21 @@ class Session:
                 p.on_wait(sleep)
 
     def _ready(self, threshold: float) -> bool:
+        """Whether every pipeline holds ``threshold`` seconds, has loaded everything, or
+        has no room for its next segment (a threshold above the buffer cap must not
+        leave the player waiting forever)."""
+        cap = self._max_buffer_s
         if self._single:
             p = self.video
-            return p.level_s >= threshold or p.next_index >= p.end_index
+            return (
+                p.level_s >= threshold
+                or p.next_index >= p.end_index
+                or p.level_s + p.durations[p.next_index] > cap
+            )
         for p in self.pipelines:
             if p.next_index == 0 and p.end_index > 0:
                 return False
-            if p.level_s < threshold and p.next_index < p.end_index:
+            if p.level_s < threshold and p.next_index < p.end_index and p.level_s + p.durations[p.next_index] <= cap:
                 return False
         return True
 
@@ -680,6 +708,23 @@ class Session:
         if fatal and self.state != ENDED:
             self._end(now, "error")
 
+    def set_abr(self, media: str, abr: Any) -> None:
+        """Hand ``media``'s decisions to ``abr`` from the next request on (a user switching
+        algorithm mid-session). The new algorithm starts afresh (``reset()``); if it keeps
+        its own estimator, that estimator is caught up on the transfers seen so far so it
+        does not start blind. A decision already taken (a segment in flight, a rung held
+        for an ABR delay) stands. The pipeline caches the hooks, so the hot path in
+        ``next_action`` is unchanged."""
+        p = self.video if media == "video" else self._pipeline(media)
+        reset = getattr(abr, "reset", None)
+        if reset is not None:
+            reset()
+        p.bind(abr)
+        own = p.estimator
+        if own is not None:
+            for sample in p.ctx.samples:
+                own.add(sample)
+
     def abort(self, now: float, reason: str = "aborted") -> None:
         """Stop the session at ``now`` (user quit, fatal error)."""
         if self.state in (IDLE, ENDED):
@@ -697,13 +742,49 @@ class Session:
     def now_s(self) -> float:
         return self._t
 
-    def playing_rung(self, media: str = "video") -> int | None:
+    def playing_rung(self, media: str = "video", playhead_s: float | None = None) -> int | None:
         """Rung of the segment at the playhead (None before anything is buffered)."""
         p = self.video if media == "video" else self._pipeline(media)
         if not p.rungs:
             return None
-        i = bisect_right(p.ends, self.playhead_s + _EPS)
+        pos = self.playhead_s if playhead_s is None else playhead_s
+        i = bisect_right(p.ends, pos + _EPS)
         return p.rungs[min(i, len(p.rungs) - 1)]
+
+    def status_at(self, now: float) -> Status:
+        """Playback at ``now`` (>= the last time the driver fed in), assuming no transfer
+        completes before then. Read-only: a UI can show a live clock between driver calls
+        without committing the elapsed time, which ``tick`` would do (and splitting one
+        drain into two changes the buffer arithmetic in the last bits)."""
+        state = self.state
+        t = self._t
+        if state == ENDED and now < t and self.end_reason == "completed":
+            # Everything was loaded, so the core ended the session at once at the end of
+            # the play-out; before that instant the buffer is still playing out.
+            left = t - now
+            return Status(now, PLAYING, left, self.playhead_s - left, self.stall_count,
+                          self.rebuffer_s, self.playing_rung("video", self.playhead_s - left))
+        dt = now - t if now > t else 0.0
+        buffer_s = self.buffer_s
+        playhead = self.playhead_s
+        stalls = self.stall_count
+        rebuffer = self.rebuffer_s
+        if state == PLAYING and dt > 0.0:
+            if dt < buffer_s:
+                buffer_s -= dt
+                playhead += dt
+            else:
+                playhead += buffer_s
+                if self._all_loaded():
+                    state = ENDED
+                else:
+                    state = STALLED
+                    stalls += 1
+                    rebuffer += dt - buffer_s
+                buffer_s = 0.0
+        elif state == STALLED and self._stall_started is not None:
+            rebuffer += max(now, t) - self._stall_started
+        return Status(max(now, t), state, buffer_s, playhead, stalls, rebuffer, self.playing_rung("video", playhead))
 
     def record(self, media: str = "video") -> PlaybackRecord:
         """The per-segment summary QoE is computed from (same as from the events)."""

@@ -149,3 +149,24 @@ def test_audio_and_video_pipelines_stall_together():
     loads = [e for e in s.log if isinstance(e, SegmentLoaded)]
     assert sorted(e.media for e in loads).count("audio") == 5
     assert s.playhead_s == pytest.approx(10.0)
+
+
+def test_thresholds_above_the_cap_are_rejected_and_cannot_deadlock():
+    from player.config import ConfigError, SessionConfig
+
+    with pytest.raises(ConfigError, match="resume_buffer_s"):
+        SessionConfig(max_buffer_s=4.0, resume_buffer_s=5.0)
+    # A threshold under the cap that whole segments cannot reach: with a 3 s cap and 2 s
+    # segments the buffer holds 2 s and the next segment does not fit (2 + 2 > 3), so a
+    # 2.5 s threshold is never met. Playback must start anyway: the buffer is full.
+    cfg = mode_config("default", max_buffer_s=3.0, startup_buffer_s=2.5, resume_buffer_s=3.0)
+    s = simulate(_title(n=6), constant_trace(2e6), create("fixed"), config=cfg)
+    assert s.startup_s is not None and s.done
+    assert s.playhead_s == pytest.approx(12.0)
+
+
+def test_abandonment_pays_the_request_latency():
+    tr = Trace([1000.0], [2e6], [0.1], name="lat", provenance=Provenance("memory", "lat"))
+    s = simulate(_title(n=2), tr, _Abandoner(), mode="default")
+    loads = [e for e in s.log if isinstance(e, SegmentLoaded)]
+    assert loads[0].ttfb_s == pytest.approx(0.1)

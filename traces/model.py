@@ -42,7 +42,9 @@ class Provenance:
 
     ``kind`` is ``"file"`` (``source`` is the path, ``format`` the detected format) or
     ``"generator"`` (``source`` is the generator name, ``params`` its arguments including
-    the seed), or ``"derived"`` (``source`` names the operation, ``parent`` the input).
+    the seed), or ``"derived"`` (``source`` names the operation, ``parent`` the input), or
+    ``"memory"`` (built by hand; cannot be rebuilt). ``traces.from_provenance`` rebuilds
+    the other three.
     """
 
     kind: str

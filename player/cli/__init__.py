@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "player.cli.replay_cmd",
     "player.cli.abr_cmd",
     "player.cli.inspect_cmd",
+    "player.cli.traces_cmd",
+    "player.cli.tui_cmd",
 ]
 
 

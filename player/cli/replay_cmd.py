@@ -14,9 +14,9 @@ from rich.table import Table
 from abr.registry import split_specs
 from player.config import MODES
 from player.defaults import default_content, default_traces
-from player.replay import collect_traces, replay
+from player.replay import TRACE_ORDERS, collect_traces, replay
 from player.results import METRICS, ResultWriter
-from qoe.metrics import summarize
+from qoe.metrics import QOE_MODELS, summarize
 
 
 def parse_settings(items: list[str] | None) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def parse_settings(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def summary_table(rows_by_abr: dict[str, dict[str, list[float]]], title: str) -> Table:
+def summary_table(rows_by_abr: dict[str, dict[str, list[float]]], title: str, metrics: list[str] | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     table.add_column("abr")
     table.add_column("n", justify="right")
@@ -58,7 +58,7 @@ def summary_table(rows_by_abr: dict[str, dict[str, list[float]]], title: str) ->
     for abr, metrics in rows_by_abr.items():
         first = True
         n = len(next(iter(metrics.values()))) if metrics else 0
-        for m in METRICS:
+        for m in metrics or METRICS:
             s = summarize(metrics.get(m, []))
             table.add_row(
                 abr if first else "",
@@ -90,6 +90,8 @@ def register(app: typer.Typer) -> None:
         jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
         settings: Optional[List[str]] = typer.Option(None, "--set", help="Session setting override, e.g. --set max_buffer_s=30 (repeatable)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        regret: Optional[str] = typer.Option(None, "--regret", help="Also compute each trace's offline optimum under this QoE model (lin, log, hd, yin) and report every session's regret (optimum minus achieved)."),
+        order: str = typer.Option("sorted", "--order", help="Trace order within a directory: 'sorted' by name, or 'listdir' (os.listdir order, as Pensieve's load_trace reads them; matters only for algorithms whose state carries across sessions)."),
     ) -> None:
         """Replay traces x ABR algorithms in simulation; print a summary, write results."""
         from player.cli import UserError
@@ -102,12 +104,17 @@ def register(app: typer.Typer) -> None:
         trace_inputs = list(trace) if trace else [default_traces()]
         content_path = content or default_content()
         overrides = parse_settings(settings)
-        paths = collect_traces(trace_inputs)
+        if regret is not None and regret not in QOE_MODELS:
+            raise UserError(f"--regret {regret!r}: choose one of {', '.join(QOE_MODELS)}")
+        if order not in TRACE_ORDERS:
+            raise UserError(f"--order {order!r}: choose one of {', '.join(TRACE_ORDERS)}")
+        metrics = METRICS + (["qoe_optimum", "regret"] if regret else [])
+        paths = collect_traces(trace_inputs, order)
         total = len(paths) * len(specs)
         console = Console(stderr=True)
         writer = ResultWriter(out) if out else None
         stats: dict[str, dict[str, list[float]]] = {}
-        rows_iter = replay(trace_inputs, content_path, specs, mode, jobs=jobs, config=overrides)
+        rows_iter = replay(trace_inputs, content_path, specs, mode, jobs=jobs, config=overrides, order=order, regret=regret)
         try:
             with Progress(
                 TextColumn("[bold]replay"),
@@ -124,7 +131,7 @@ def register(app: typer.Typer) -> None:
                     if writer:
                         writer.write(row)
                     per = stats.setdefault(row["abr_spec"], {})
-                    for m in METRICS:
+                    for m in metrics:
                         per.setdefault(m, []).append(row[m])
                     progress.advance(task)
         except BaseException:
@@ -135,7 +142,7 @@ def register(app: typer.Typer) -> None:
             writer.close()
         out_console = Console()
         out_console.print(
-            summary_table(stats, f"{total} sessions: {len(paths)} traces x {len(specs)} ABR, mode {mode}, content {Path(content_path).name}")
+            summary_table(stats, f"{total} sessions: {len(paths)} traces x {len(specs)} ABR, mode {mode}, content {Path(content_path).name}", metrics)
         )
         if out:
             out_console.print(f"results: {out} ({writer.rows_written if writer else 0} rows)")

@@ -1,0 +1,342 @@
+"""The offline optimum: the best QoE any ABR could reach on a trace it knew in advance.
+
+Dynamic programming over (segment, rung, link time, buffer-exhaustion time) on the
+simulator's own link model, maximising the chosen QoE model (``lin``, ``log``, ``hd``,
+``yin``; the same per-segment rewards as ``qoe.metrics``, with Pensieve mode's first
+chunk fixed and unscored). The result is a **true upper bound** on the QoE of every
+policy in the simulated mode, by construction:
+
+1. *Relaxation.* The DP plays in a model that is at least as good for the player as the
+   real one: no buffer cap (the real player's waits and Pensieve's 500 ms sleeps are
+   idle time; idling never helps here, because a transfer started later never finishes
+   earlier - the link is first-in-first-out), playback resumes as soon as a segment
+   arrives (no resume threshold), and the request latency is the trace's smallest (all
+   traces in ../shared have one latency per trace, so this is exact there). The first
+   request is exact.
+2. *Optimistic rounding.* After each segment the state is the link time ``tau`` at which
+   the next download starts and the wall-clock time ``u`` at which the buffer would run
+   dry (buffer = u - now). The future is no worse from an earlier ``tau`` with the same
+   ``u`` (FIFO: everything finishes no later) and no worse with a later ``u`` at the same
+   ``tau`` (more buffer). States are merged on a grid of ``step_s`` seconds with ``tau``
+   rounded *down* and ``u`` rounded *up*, keeping the best value per cell, so every
+   merged state dominates the states it replaces. A state is dropped only when another
+   with the same rung provably does at least as well (by more than 1e-9): same ``tau``
+   cell, later-or-equal ``u`` and a higher value; or an earlier-or-equal ``tau`` and a
+   higher ``value - rebuf_penalty * u`` (extra buffer saves at most one second of stall
+   per second, so it is worth at most ``rebuf_penalty`` per second). This cone rule keeps
+   the state count in the low thousands (Envivio over a 3G trace: ~0.1-0.3 s per trace).
+   Finish times are moved 1e-9 s earlier to absorb float differences from the exact
+   link ports.
+
+Quantisation error (how much the bound can exceed the true optimum of the relaxed
+model): rounding ``u`` up by less than ``step_s`` per segment can save at most that much
+stall per segment, so at most ``rebuf_penalty * step_s * segments`` (4.3 x 0.001 x 48 =
+0.21 QoE_lin at the defaults, a loose worst case); rounding ``tau`` down by less than
+``step_s`` lets a download start that much earlier, whose effect depends on the trace.
+Both are measured, not assumed: :func:`offline_optimum` replays the DP's best path in the
+real simulator (``qoe_path``, an achievable QoE), so ``qoe_bound - qoe_path`` brackets the
+total gap (relaxation + quantisation) for every trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from player.config import SessionConfig, mode_config
+from player.presentation import Title
+from qoe.metrics import (
+    HD_REBUF_PENALTY,
+    LIN_REBUF_PENALTY,
+    LOG_MIN_RATE_MBPS,
+    LOG_REBUF_PENALTY,
+    QOE_MODELS,
+    SMOOTH_PENALTY,
+    YIN_LAMBDA,
+    YIN_MU,
+    hd_utility,
+    qoe,
+)
+from traces.formats import cooked_arrays
+from traces.model import Trace
+
+DEFAULT_STEP_S = 0.001
+_SLACK_S = 1e-9
+_PRUNE_MARGIN = 1e-9
+
+
+class OptimumError(ValueError):
+    pass
+
+
+def utilities(bitrates_bps: tuple[int, ...], model: str) -> tuple[np.ndarray, float, float]:
+    """Per-rung quality, rebuffering penalty and smoothness weight of a QoE model,
+    exactly as ``qoe.metrics`` scores segments."""
+    b = np.asarray(bitrates_bps, dtype=np.float64)
+    if model == "lin":
+        return b / 1e6, LIN_REBUF_PENALTY, SMOOTH_PENALTY
+    if model == "log":
+        return np.log(b / 1e6 / LOG_MIN_RATE_MBPS), LOG_REBUF_PENALTY, SMOOTH_PENALTY
+    if model == "hd":
+        return np.array([hd_utility(x / 1e6) for x in b]), HD_REBUF_PENALTY, SMOOTH_PENALTY
+    if model == "yin":
+        return b / 1e3, YIN_MU, YIN_LAMBDA
+    raise OptimumError(f"unknown QoE model {model!r} (known: {', '.join(QOE_MODELS)})")
+
+
+class LinkCurve:
+    """The link model of a simulator mode as a cumulative-bytes curve over link time,
+    so that the finish time of a transfer from any start time is one vectorised search.
+
+    ``head`` covers the first pass over the trace, ``loop`` every later pass (they differ
+    for Pensieve, whose first pass starts at the cooked file's first time and whose later
+    passes start at 0). ``extra_wall_s`` is added to every request's wall time without
+    advancing link time (Pensieve's 80 ms RTT); ``latency_s`` advances link time before the
+    payload (our model and Sabre's).
+    """
+
+    def __init__(self, head_d: np.ndarray, head_r: np.ndarray, loop_d: np.ndarray, loop_r: np.ndarray,
+                 latency_s: float, extra_wall_s: float) -> None:
+        self.head_ends = np.cumsum(head_d)
+        self.head_cum = np.concatenate(([0.0], np.cumsum(head_d * head_r)))
+        self.head_r = head_r
+        self.loop_ends = np.cumsum(loop_d)
+        self.loop_cum = np.concatenate(([0.0], np.cumsum(loop_d * loop_r)))
+        self.loop_r = loop_r
+        self.T0 = float(self.head_ends[-1]) if len(head_d) else 0.0
+        self.T1 = float(self.loop_ends[-1])
+        self.B0 = float(self.head_cum[-1])
+        self.B1 = float(self.loop_cum[-1])
+        if self.B1 <= 0:
+            raise OptimumError("the trace carries no capacity on its repeating part")
+        self.latency_s = latency_s
+        self.extra_wall_s = extra_wall_s
+
+    @classmethod
+    def for_mode(cls, trace: Trace, config: SessionConfig) -> "LinkCurve":
+        if config.mode == "pensieve":
+            times, bws = cooked_arrays(trace)
+            t = np.asarray(times, dtype=np.float64)
+            rate = np.asarray(bws, dtype=np.float64) * 1e6 / 8.0 * 0.95  # payload bytes/s
+            head_d = np.diff(t)
+            loop_d = np.concatenate(([t[1] - 0.0], np.diff(t)[1:]))
+            return cls(head_d, rate[1:], loop_d, rate[1:], 0.0, 0.08)
+        d = np.asarray(trace.durations_s, dtype=np.float64)
+        r = np.asarray(trace.rates_bps, dtype=np.float64) / 8.0
+        lat = float(np.min(trace.latencies_s))
+        return cls(d[:0], r[:0], d, r, lat, 0.0)
+
+    def bytes_at(self, tau: np.ndarray) -> np.ndarray:
+        tau = np.asarray(tau, dtype=np.float64)
+        out = np.empty_like(tau)
+        head = tau < self.T0
+        if np.any(head):
+            x = tau[head]
+            i = np.minimum(np.searchsorted(self.head_ends, x, side="right"), len(self.head_ends) - 1)
+            start = np.where(i > 0, self.head_ends[i - 1], 0.0)
+            out[head] = self.head_cum[i] + (x - start) * self.head_r[i]
+        rest = ~head
+        if np.any(rest):
+            y = tau[rest] - self.T0
+            m = np.floor(y / self.T1)
+            off = y - m * self.T1
+            i = np.minimum(np.searchsorted(self.loop_ends, off, side="right"), len(self.loop_ends) - 1)
+            start = np.where(i > 0, self.loop_ends[i - 1], 0.0)
+            out[rest] = self.B0 + m * self.B1 + self.loop_cum[i] + (off - start) * self.loop_r[i]
+        return out
+
+    def time_at(self, b: np.ndarray) -> np.ndarray:
+        """First link time at which ``b`` bytes have been delivered since time 0."""
+        b = np.asarray(b, dtype=np.float64)
+        out = np.empty_like(b)
+        head = b <= self.B0
+        if np.any(head) and self.T0 > 0:
+            x = b[head]
+            j = np.clip(np.searchsorted(self.head_cum, x, side="left") - 1, 0, len(self.head_r) - 1)
+            start = np.where(j > 0, self.head_ends[j - 1], 0.0)
+            r = self.head_r[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[head] = start + np.where(r > 0, (x - self.head_cum[j]) / r, 0.0)
+        else:
+            head = np.zeros_like(b, dtype=bool)
+        rest = ~head
+        if np.any(rest):
+            y = b[rest] - self.B0
+            m = np.floor(y / self.B1)
+            rem = y - m * self.B1
+            # exactly at a pass boundary: the end of the previous pass
+            edge = (rem <= 0) & (m > 0)
+            m = np.where(edge, m - 1, m)
+            rem = np.where(edge, self.B1, rem)
+            j = np.clip(np.searchsorted(self.loop_cum, rem, side="left") - 1, 0, len(self.loop_r) - 1)
+            start = np.where(j > 0, self.loop_ends[j - 1], 0.0)
+            r = self.loop_r[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[rest] = self.T0 + m * self.T1 + start + np.where(r > 0, (rem - self.loop_cum[j]) / r, 0.0)
+        return out
+
+    def finish(self, tau: np.ndarray, size_bytes: float | np.ndarray) -> np.ndarray:
+        """Link time at which a request for ``size_bytes`` issued at ``tau`` completes."""
+        start = np.asarray(tau, dtype=np.float64) + self.latency_s
+        return self.time_at(self.bytes_at(start) + size_bytes)
+
+
+@dataclass
+class OptimumResult:
+    model: str
+    qoe_bound: float  # upper bound on the QoE of any policy (regret is measured from it)
+    rungs: list[int]  # the bound's best path
+    qoe_path: float | None = None  # QoE of that path replayed in the real simulator
+    step_s: float = DEFAULT_STEP_S
+    max_states: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class _Sequence:
+    """A fixed rung sequence as an ABR (to replay the optimum's path)."""
+
+    name = "offline-optimum-path"
+
+    def __init__(self, rungs: list[int]) -> None:
+        self.rungs = rungs
+
+    def decide(self, ctx: Any) -> int:
+        return self.rungs[min(ctx.segment_index, len(self.rungs) - 1)]
+
+
+def _grouped_dominance(keys_major: np.ndarray, order_key: np.ndarray, acc: np.ndarray, tie_key: np.ndarray | None = None) -> np.ndarray:
+    """Within each group of ``keys_major``, sorted by ``order_key`` ascending, keep an
+    entry only if its value beats every earlier entry of its group by more than the
+    margin. Returns a boolean keep-mask in the input order. The running maximum that
+    restarts at each group is taken over integer value ranks offset per group, so it is
+    exact whatever the values' magnitude."""
+    n = acc.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    rank_order = np.argsort(acc, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[rank_order] = np.arange(n)
+    idx = np.lexsort((order_key, keys_major) if tie_key is None else (tie_key, order_key, keys_major))
+    g = keys_major[idx]
+    starts = np.concatenate(([True], g[1:] != g[:-1]))
+    grp = np.cumsum(starts) - 1
+    shifted = rank[idx] + grp * n
+    run = np.maximum.accumulate(shifted)
+    prev = np.concatenate(([0], run[:-1])) - grp * n
+    prev_val = acc[rank_order[np.clip(prev, 0, n - 1)]]
+    a = acc[idx]
+    keep_sorted = starts | (prev < 0) | (a > prev_val + _PRUNE_MARGIN)
+    keep = np.empty(n, dtype=bool)
+    keep[idx] = keep_sorted
+    return keep
+
+
+def offline_optimum(
+    title: Title,
+    trace: Trace,
+    config: SessionConfig | str = "default",
+    model: str = "lin",
+    *,
+    step_s: float = DEFAULT_STEP_S,
+    replay_path: bool = True,
+) -> OptimumResult:
+    """The DP bound (see the module docstring) and its best path."""
+    cfg = mode_config(config) if isinstance(config, str) else config
+    if step_s <= 0:
+        raise OptimumError("step_s must be positive")
+    track = title.video
+    q, mu, ls = utilities(track.bitrates_bps, model)
+    n_rungs = track.n_rungs
+    K = track.n_segments if not cfg.max_segments else min(track.n_segments, cfg.max_segments)
+    sizes = np.asarray(track.sizes_bytes[:K], dtype=np.float64)
+    durs = np.asarray(track.segment_durations_s[:K], dtype=np.float64)
+    curve = LinkCurve.for_mode(trace, cfg)
+    extra = curve.extra_wall_s
+    pensieve = cfg.mode == "pensieve"
+    drop_first = pensieve
+
+    # ---- first segment: exact, from link time 0 (our latency at 0 is the trace's own).
+    if cfg.first_rung_bps is not None:
+        first_rungs = np.array([track.rung_index(cfg.first_rung_bps)])
+    else:
+        first_rungs = np.arange(n_rungs)
+    lat0 = float(trace.latencies_s[0]) if not pensieve else 0.0
+    start0 = np.zeros(len(first_rungs)) + lat0
+    tau = curve.time_at(curve.bytes_at(start0) + sizes[0, first_rungs]) - _SLACK_S
+    wall = tau + extra  # wall clock: link time + RTTs so far (no idling in the relaxation)
+    startup = wall - (lat0 if not cfg.startup_counts_latency else 0.0)
+    if drop_first:
+        acc = np.zeros(len(first_rungs))
+    else:
+        acc = q[first_rungs] - mu * np.maximum(startup, 0.0)
+    u = wall + durs[0]
+    r = first_rungs.astype(np.int64)
+    parents: list[np.ndarray] = []
+    rung_hist: list[np.ndarray] = [r]
+    max_states = len(r)
+    inv = 1.0 / step_s
+    for k in range(1, K):
+        S = len(r)
+        # expand every state by every rung
+        rr = np.repeat(np.arange(n_rungs)[None, :], S, axis=0).ravel()
+        par = np.repeat(np.arange(S), n_rungs)
+        t0 = tau[par]
+        fin = curve.finish(t0, sizes[k, rr]) - _SLACK_S
+        w_fin = fin + extra * (k + 1)
+        uu = u[par]
+        stall = np.maximum(w_fin - uu, 0.0)
+        a = acc[par] + q[rr] - mu * stall - ls * np.abs(q[rr] - q[r[par]])
+        nu = np.maximum(uu, w_fin) + durs[k]
+        # optimistic rounding onto the grid: tau down, u up
+        it = np.floor(fin * inv).astype(np.int64)
+        iu = np.ceil(nu * inv).astype(np.int64)
+        # best value per (rung, tau cell, u cell)
+        key_order = np.lexsort((-a, iu, it, rr))
+        rr_s, it_s, iu_s = rr[key_order], it[key_order], iu[key_order]
+        first = np.concatenate(([True], (rr_s[1:] != rr_s[:-1]) | (it_s[1:] != it_s[:-1]) | (iu_s[1:] != iu_s[:-1])))
+        sel = key_order[first]
+        rr, it, iu, a, par = rr[sel], it[sel], iu[sel], a[sel], par[sel]
+        # dominance: same (rung, tau cell): a later u cell must not have a better value
+        major = rr * (int(it.max()) + 2) + it
+        keep = _grouped_dominance(major, -iu, a)
+        rr, it, iu, a, par = rr[keep], it[keep], iu[keep], a[keep], par[keep]
+        # cone dominance across tau cells: extra buffer is worth at most mu per second
+        # (it saves at most that much stall), so a state with an earlier-or-equal tau and
+        # a higher value-minus-mu*u is at least as good whatever its u.
+        major = rr
+        cone = a - mu * (iu * step_s)
+        keep = _grouped_dominance(major, it, cone, tie_key=-cone)
+        rr, it, iu, a, par = rr[keep], it[keep], iu[keep], a[keep], par[keep]
+        tau = it * step_s
+        u = iu * step_s
+        acc = a
+        r = rr
+        parents.append(par)
+        rung_hist.append(r)
+        max_states = max(max_states, len(r))
+    best = int(np.argmax(acc))
+    bound = float(acc[best])
+    path = [0] * K
+    i = best
+    for k in range(K - 1, -1, -1):
+        path[k] = int(rung_hist[k][i])
+        if k > 0:
+            i = int(parents[k - 1][i])
+    res = OptimumResult(model=model, qoe_bound=bound, rungs=path, step_s=step_s, max_states=max_states)
+    if replay_path:
+        from player.sim import simulate
+
+        s = simulate(title, trace, _Sequence(path), config=cfg, keep_events=False)
+        res.qoe_path = qoe(s.record(), model, drop_first=drop_first)
+    return res
+
+
+def optimum_bound(title: Title, trace: Trace, config: SessionConfig, model: str = "lin") -> float:
+    """Just the upper bound (what regret is measured from)."""
+    return offline_optimum(title, trace, config, model, replay_path=False).qoe_bound
+
+
+__all__ = ["LinkCurve", "OptimumError", "OptimumResult", "offline_optimum", "optimum_bound", "utilities"]
+

@@ -1,0 +1,295 @@
+"""The TUI's screens: the live session, the start form and the error screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from abr.registry import available, parse_spec
+from player.config import MODES
+from player.tui.pacer import Pacer
+from player.tui.session_pane import SessionPane
+from player.tui.source import DEMO_TRACE, SessionSource, bundled_traces, write_events
+
+if TYPE_CHECKING:  # pragma: no cover
+    from player.tui.app import AbrlabTui, TuiOptions
+
+
+def abr_names() -> list[str]:
+    return list(available())
+
+
+class SessionScreen(Screen):
+    """One session, or two side by side in lockstep (compare mode)."""
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("plus,equals_sign", "faster", "Faster"),
+        Binding("minus", "slower", "Slower"),
+        Binding("full_stop", "step", "Step 1s", show=False),
+        Binding("a", "next_abr(0)", "Switch ABR"),
+        Binding("b", "next_abr(1)", "Switch ABR 2", show=False),
+        Binding("d", "drop", "Drop BW"),
+        Binding("e", "save_events", "Save events"),
+        Binding("p", "screenshot", "Screenshot"),
+        Binding("n", "new_session", "New"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    DEFAULT_CSS = """
+    SessionScreen #panes { height: 1fr; }
+    SessionScreen #status { height: 1; background: $panel; }
+    SessionScreen.compare SessionPane { border-right: vkey $surface-lighten-2; }
+    """
+
+    def __init__(self, sources: Sequence[SessionSource], pacer: Pacer, *, out_dir: Path, drop: tuple[float, float] = (0.25, 20.0), refresh_hz: float = 10.0) -> None:
+        super().__init__(classes="compare" if len(sources) > 1 else None)
+        self.sources = list(sources)
+        self.pacer = pacer
+        self.out_dir = out_dir
+        self.drop_factor, self.drop_s = drop
+        self.refresh_hz = refresh_hz
+        compact = len(self.sources) > 1
+        self.panes = [SessionPane(s, compact=compact, id=f"pane{i}") for i, s in enumerate(self.sources)]
+        self.status_bar = Static(id="status")
+        self.frames = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield from self.panes
+        yield self.status_bar
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update_status()
+        self.set_interval(1.0 / self.refresh_hz, self.frame)
+
+    # ------------------------------------------------------------------ the frame
+    def frame(self) -> None:
+        """Advance every source to the pacer's time (the same for all: lockstep) and
+        redraw what changed."""
+        t = self.pacer.now_s()
+        try:
+            for s in self.sources:
+                s.advance_to(t)
+        except Exception as e:  # a bug in an algorithm must not leave a traceback on screen
+            self.app.show_error(f"session error: {type(e).__name__}: {e}")  # type: ignore[attr-defined]
+            return
+        if all(s.done for s in self.sources) and self.pacer.limit_s is None:
+            self.pacer.limit_s = max(s.end_s() or 0.0 for s in self.sources)
+        for p in self.panes:
+            p.update()
+        self.frames += 1
+        self._update_status()
+
+    def _update_status(self) -> None:
+        p = self.pacer
+        t = Text()
+        t.append(" ❚❚ paused " if p.paused else " ▶ playing ", style="bold reverse yellow" if p.paused else "bold reverse green")
+        t.append(f"  speed {p.speed:g}x  session t={p.now_s():.1f}s", style="bold")
+        t.append(f"  drop key: {self.drop_factor:.0%} for {self.drop_s:g}s", style="grey62")
+        self.status_bar.update(t)
+
+    # ------------------------------------------------------------------ actions
+    def action_toggle_pause(self) -> None:
+        self.pacer.toggle()
+        self._update_status()
+
+    def action_faster(self) -> None:
+        self.pacer.faster()
+        self._update_status()
+
+    def action_slower(self) -> None:
+        self.pacer.slower()
+        self._update_status()
+
+    def action_step(self) -> None:
+        self.pacer.skip(1.0)
+        self.frame()
+
+    def switch_abr(self, index: int, spec: str) -> None:
+        if index >= len(self.sources):
+            return
+        src = self.sources[index]
+        src.set_abr(spec)
+        self.panes[index].note(f"ABR switched to {spec}")
+        self.notify(f"{'left' if index == 0 and len(self.sources) > 1 else 'ABR'}: now {spec}", timeout=2)
+
+    def action_next_abr(self, index: int) -> None:
+        if index >= len(self.sources):
+            return
+        names = abr_names()
+        current = parse_spec(self.sources[index].abr_spec).name
+        nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+        self.switch_abr(index, nxt)
+
+    def action_drop(self) -> None:
+        if not all(s.supports_drops for s in self.sources):
+            self.notify("this link model cannot take a bandwidth drop (Pensieve mode)", severity="warning")
+            return
+        for s, p in zip(self.sources, self.panes):
+            s.inject_drop(self.drop_factor, self.drop_s)
+            p.note(f"bandwidth x{self.drop_factor:g} for {self.drop_s:g}s")
+        self.frame()
+
+    def action_save_events(self) -> list[Path]:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for s, p in zip(self.sources, self.panes):
+            path = self.out_dir / f"abrlab-{s.session.session_id}.events.jsonl"
+            n = write_events(s.session, path)
+            p.note(f"saved {n} events to {path}")
+            paths.append(path)
+        self.notify(f"saved events: {', '.join(str(x) for x in paths)}", timeout=4)
+        return paths
+
+    def action_screenshot(self) -> Path:
+        from player.tui.shots import save_png
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"abrlab-{self.sources[0].session.session_id}-t{self.pacer.now_s():.0f}"
+        svg = Path(self.app.save_screenshot(filename=f"{stem}.svg", path=str(self.out_dir)))
+        png = save_png(svg)
+        msg = f"screenshot: {svg}" + (f" and {png}" if png else " (PNG: pip install 'abrlab[png]')")
+        self.panes[0].note(msg)
+        self.notify(msg, timeout=4)
+        return svg
+
+    def action_new_session(self) -> None:
+        self.app.action_new_session()  # type: ignore[attr-defined]
+
+
+class ErrorScreen(Screen):
+    """A bad trace, title, manifest or ABR spec: the one-line message, no traceback."""
+
+    BINDINGS = [
+        Binding("n", "app.new_session", "Choose another session"),
+        Binding("q,escape", "app.quit", "Quit"),
+    ]
+
+    DEFAULT_CSS = """
+    ErrorScreen { align: center middle; }
+    ErrorScreen #box {
+        width: 90%;
+        max-width: 100;
+        height: auto;
+        border: heavy $error;
+        padding: 1 2;
+    }
+    ErrorScreen #message { color: $text; text-style: bold; }
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Label("abrlab could not start this session", classes="title")
+            yield Static(Text(self.message), id="message")
+            yield Label("n: choose another session   q: quit")
+        yield Footer()
+
+
+class StartScreen(ModalScreen):
+    """Pick trace, title, ABR (and a second one to compare), mode and speed."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    StartScreen { align: center middle; }
+    StartScreen #form {
+        width: 76;
+        height: auto;
+        max-height: 100%;
+        border: round $accent;
+        padding: 0 1;
+    }
+    StartScreen .row { height: 1; margin-bottom: 1; }
+    StartScreen .row Label { width: 10; }
+    StartScreen .row Select, StartScreen .row Input { width: 1fr; }
+    StartScreen #buttons { height: 1; align-horizontal: right; }
+    StartScreen Button { min-width: 10; margin-left: 2; }
+    """
+
+    def __init__(self, options: "TuiOptions") -> None:
+        super().__init__()
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        o = self.options
+        traces = [(p.name, str(p)) for p in bundled_traces()] + [("generated demo trace", DEMO_TRACE)]
+        if o.trace and o.trace not in [v for _, v in traces]:
+            traces.insert(0, (Path(o.trace).name, o.trace))
+        first_trace = o.trace or traces[0][1]
+        names = [(n, n) for n in abr_names()]
+        abr0 = parse_spec(o.abr).name if o.abr else "bba"
+        if o.abr and (o.abr, o.abr) not in names:
+            names.insert(0, (o.abr, o.abr))
+        with VerticalScroll(id="form"):
+            yield Label(Text("New session", style="bold"))
+            with Horizontal(classes="row"):
+                yield Label("trace")
+                yield Select(traces, value=first_trace, allow_blank=False, compact=True, id="trace")
+            with Horizontal(classes="row"):
+                yield Label("title")
+                yield Input(value=o.title or "", placeholder="bundled demo title (or a path)", compact=True, id="title")
+            with Horizontal(classes="row"):
+                yield Label("ABR")
+                yield Select(names, value=o.abr if o.abr in dict(names) else abr0, allow_blank=False, compact=True, id="abr")
+            with Horizontal(classes="row"):
+                yield Label("compare")
+                yield Select([("(none)", "")] + names, value=o.compare or "", allow_blank=False, compact=True, id="compare")
+            with Horizontal(classes="row"):
+                yield Label("mode")
+                yield Select([(m, m) for m in MODES], value=o.mode, allow_blank=False, compact=True, id="mode")
+            with Horizontal(classes="row"):
+                yield Label("speed")
+                yield Input(value=f"{o.speed:g}", compact=True, id="speed")
+            with Horizontal(id="buttons"):
+                yield Button("Start", variant="primary", compact=True, id="start")
+                yield Button("Cancel", compact=True, id="cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+            return
+        self.submit()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.submit()
+
+    def submit(self) -> None:
+        from dataclasses import replace
+
+        try:
+            speed = float(self.query_one("#speed", Input).value)
+            if not speed > 0:
+                raise ValueError
+        except ValueError:
+            self.notify("speed must be a positive number", severity="error")
+            return
+        title = self.query_one("#title", Input).value.strip() or None
+        compare = self.query_one("#compare", Select).value or None
+        self.dismiss(
+            replace(
+                self.options,
+                trace=str(self.query_one("#trace", Select).value),
+                title=title,
+                abr=str(self.query_one("#abr", Select).value),
+                compare=compare,
+                mode=str(self.query_one("#mode", Select).value),
+                speed=speed,
+                pick=False,
+            )
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
