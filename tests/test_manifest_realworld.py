@@ -228,3 +228,17 @@ def test_a_list_of_video_codecs_only_is_reported_as_written():
       <SegmentTemplate duration="2" media="$Number$.mp4"/>
       <Representation id="s" mimeType="video/mp4" bandwidth="128000" codecs="avc1.644028, svc1"/></AdaptationSet></Period></MPD>""")
     assert f["video"][0]["codecs"] == "avc1.644028, svc1"
+
+
+def test_inspect_table_shows_an_unknown_bitrate(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "nobw.mpd"
+    p.write_text(f"""<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT4S"><Period>
+      <AdaptationSet mimeType="video/mp4"><SegmentTemplate duration="2" media="$Number$.m4s"/>
+      <Representation id="z" width="640" height="360"/></AdaptationSet></Period></MPD>""")
+    out = subprocess.run([sys.executable, "-m", "player", "inspect", str(p)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    row = next(line for line in out.stdout.splitlines() if "640x360" in line)
+    assert row.split()[1] == "-"  # bandwidth column: unknown, not 0
