@@ -121,7 +121,7 @@ def test_muxed_dash_representation_reports_its_video_codec():
         <Representation id="m" bandwidth="1200000" codecs="mp4a.40.2,avc1.4D401F" width="960" height="540"/>
       </AdaptationSet></Period></MPD>""")
     # No mimeType or contentType: a list with a video codec in it is video.
-    assert [(v["codecs"], v["all_codecs"]) for v in f["video"]] == [("avc1.4D401F", "mp4a.40.2,avc1.4D401F")]
+    assert [(v["video_codec"], v["codecs"]) for v in f["video"]] == [("avc1.4D401F", "mp4a.40.2,avc1.4D401F")]
 
 
 # --------------------------------------------------------------------------- HLS
@@ -133,12 +133,14 @@ def test_master_codecs_report_the_video_codec_as_written():
                  '#EXT-X-STREAM-INF:BANDWIDTH=400000,CODECS="avc1.4d401e,mp4a.40.2"\nlo.m3u8\n'
                  '#EXT-X-STREAM-INF:BANDWIDTH=64000,CODECS="mp4a.40.5"\naudio.m3u8\n'
                  '#EXT-X-STREAM-INF:BANDWIDTH=70000,CODECS="x1,x2"\nodd.m3u8\n', "http://h.example/m.m3u8")
-    assert [(v["bandwidth_bps"], v["codecs"]) for v in f["video"]] == [
+    assert [(v["bandwidth_bps"], v["video_codec"]) for v in f["video"]] == [
         (64000, "mp4a.40.5"),  # audio-only variant: nothing else to report
         (70000, "x1,x2"),  # codecs we cannot classify: as given
         (400000, "avc1.4d401e"),
         (900000, "hvc1.1.6.L93.90"),
     ]
+    # ``codecs`` itself is the variant's CODECS attribute as written.
+    assert [v["codecs"] for v in f["video"]] == ["mp4a.40.5", "x1,x2", "avc1.4d401e,mp4a.40.2", "mp4a.40.2, hvc1.1.6.L93.90"]
 
 
 def test_variable_substitution_define_queryparam_and_import():

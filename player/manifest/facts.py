@@ -7,9 +7,10 @@ Conventions (they match the INDEX of real manifests in ../shared/manifests):
   trick-mode sets excluded), ascending by bandwidth; for an HLS master, every
   ``#EXT-X-STREAM-INF`` variant (audio-only ones included, as the master lists them); for
   an HLS media playlist, none (a media playlist has no ladder). A rung's ``codecs`` is
-  its video codec as written (``avc1.64001f`` of ``CODECS="mp4a.40.2,avc1.64001f"``), the
-  whole list when none of it is video (an audio-only variant); ``all_codecs`` is the
-  list as given.
+  the attribute exactly as the manifest gives it (``@codecs``, or an HLS variant's whole
+  ``CODECS`` list, which also names the audio codec); ``video_codec`` is the video part
+  of it (``avc1.64001f`` of ``CODECS="mp4a.40.2,avc1.64001f"``), the whole list when none
+  of it is video (an audio-only variant).
 - ``segment_duration_s`` and ``first_video_segments`` describe the lowest video rung of
   the first Period (with no video, the first audio Representation); for an HLS media
   playlist, the playlist itself. ``segment_duration_s`` is the nominal segment length:
@@ -39,9 +40,10 @@ def _rung(r: Representation, media: str = VIDEO) -> dict[str, Any]:
         "average_bandwidth_bps": r.average_bandwidth_bps,
         "width": r.width,
         "height": r.height,
-        # A video rung's codec is its video codec: "avc1.64001f" of "mp4a.40.2,avc1.64001f".
-        "codecs": video_codecs(r.codecs) if media == VIDEO else r.codecs,
-        "all_codecs": r.codecs,
+        # As written: the manifest's own string is the least surprising fact to report.
+        "codecs": r.codecs,
+        # The video part of it: "avc1.64001f" of "mp4a.40.2,avc1.64001f".
+        "video_codec": video_codecs(r.codecs) if media == VIDEO else r.codecs,
         "frame_rate": r.frame_rate,
         "id": r.id,
     }
