@@ -95,7 +95,7 @@ class Track:
     # Where segments live, for HTTP drivers (None for titles with no source URLs, such as
     # Sabre movies or generated titles). Any object with ``media(index, rung) ->
     # SegmentRef`` and ``init(index, rung) -> SegmentRef | None``; manifests fill it
-    # (player.manifest.to_title). The session core never reads it.
+    # (player.manifest.titles). The session core never reads it.
     refs: Any = None
 
     def __post_init__(self) -> None:
