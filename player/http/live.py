@@ -47,7 +47,7 @@ class _LiveRefs:
 
 
 def _first_number(track: Track) -> int:
-    """Segment number of a manifest track's index 0 (``player.manifest.to_title`` refs)."""
+    """Segment number of a manifest track's index 0 (``player.manifest.to_title``'s refs)."""
     chunk = track.refs.chunks[0]
     return int(chunk.segments[0].first_number + chunk.offsets[0])
 
@@ -84,7 +84,7 @@ class LiveFollower:
     async def _load(self) -> tuple[Any, Title]:
         from player.manifest import parse_manifest
         from player.manifest.resolve import resolve_manifest_async
-        from player.manifest.to_title import manifest_to_title
+        from player.manifest import to_title as manifest_to_title
 
         m = parse_manifest(await self.fetch(self.url, None), self.url, url=self.url)
         await resolve_manifest_async(m, self.fetch)

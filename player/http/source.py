@@ -97,7 +97,7 @@ async def title_from_manifest(url: str, fetch: Fetch, speed: float = 1.0) -> Htt
     live one, from near the live edge, with a follower to refresh it)."""
     from player.manifest import parse_manifest
     from player.manifest.resolve import resolve_manifest_async
-    from player.manifest.to_title import manifest_to_title
+    from player.manifest import to_title as manifest_to_title
 
     data = await fetch(url, None)
     m = parse_manifest(data, url, url=url)
