@@ -34,9 +34,7 @@ import math
 import statistics
 import sys
 import time
-from bisect import bisect_left
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
 import numpy as np

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import socket
 import struct
@@ -42,7 +41,7 @@ import numpy as np
 from aiohttp import web
 
 from server_stub.cache import LruCache
-from server_stub.faults import NO_FAULT, Fate, FaultConfig, FaultError, FaultInjector
+from server_stub.faults import Fate, FaultConfig, FaultError, FaultInjector
 from server_stub.httputil import Handler, body_limit_middleware, json_error, read_json
 from server_stub.objects import COMPONENT, RangeNotSatisfiable, parse_range
 from server_stub.origin import ORIGIN_KEY_HEADER

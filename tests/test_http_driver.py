@@ -23,7 +23,7 @@ from qoe.events import Error, ManifestLoaded, SegmentAbandoned, SegmentLoaded, S
 from server_stub.edge import ADMIN_KEY_HEADER
 from server_stub.origin import Origin, make_origin_app
 from server_stub.stack import Stack, TitleSpec, Topology
-from traces.model import Trace, constant_trace
+from traces.model import constant_trace
 
 SPEED = 40.0
 TRACE = constant_trace(3e6, 60.0, 0.04)
