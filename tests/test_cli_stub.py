@@ -49,6 +49,7 @@ def test_serve_then_play_through_the_control_plane(tmp_path):
         (["play", "http://127.0.0.1:1/x.mpd", "--speed", "0"], "--speed must be positive"),
         (["play", "http://127.0.0.1:1/x.mpd", "--trace", "/nonexistent.json"], "no such file"),
         (["serve", "--topology", "/nonexistent.toml"], "no such file"),
+        (["play", "movie.mpd"], "not an http(s) URL"),
     ],
 )
 def test_user_errors_are_one_line(args, message):

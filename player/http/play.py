@@ -79,6 +79,8 @@ async def play_url(
     session_id: str | None = None,
 ) -> PlayResult:
     """Play the manifest (or stub ``title.json``) at ``url``."""
+    if not url.startswith(("http://", "https://")):
+        raise PlayError(f"{url}: not an http(s) URL (local files play in simulation: abrlab replay / abrlab tui)")
     dcfg = driver_config or DriverConfig()
     edges = EdgeSet.for_url(url)
     driver = HttpDriver(None, edges, clock=clock or ScaledClock(speed), config=dcfg, trace=trace, http=http, on_status=on_status)
