@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class Signer:
         for name, v in (("session id", sid), ("title", title)):
             if not _FIELD.match(v):
                 raise ValueError(f"{name} {v!r} cannot go in a token (letters, digits, _ and - only)")
-        exp = int(self._clock() + ttl_s)
+        exp = math.ceil(self._clock() + ttl_s)  # whole seconds, never shorter than asked
         payload = f"v1.{exp}.{sid}.{title}"
         return f"{payload}.{self._sig(payload)}"
 

@@ -229,8 +229,10 @@ class HttpDriver:
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, TransferError) as e:
                 err = classify(e)
                 self.errors += 1
-                self.edges.failed(ep, self.clock.now())
                 attempt += 1
+                if err.status == 403 and attempt < self.config.retry.max_attempts and await self._refresh_tokens():
+                    continue  # an expired token, not the edge's fault: signed again, same session
+                self.edges.failed(ep, self.clock.now())
                 if not err.retryable or attempt >= self.config.retry.max_attempts:
                     raise PlayError(f"cannot load {target}: {err}") from None
                 if self.edges.pick(url, self.clock.now()) is ep or len(self.edges.endpoints) == 1:
@@ -410,7 +412,8 @@ class HttpDriver:
             err = classify(e)
             now = self.clock.now()
             self.errors += 1
-            self.edges.failed(ep, now)
+            if err.status != 403:  # a token problem is not the edge's fault
+                self.edges.failed(ep, now)
             key = (req.media, req.index)
             n = self._failures.get(key, 0) + 1
             self._failures[key] = n
