@@ -79,6 +79,29 @@ async def play_url(
     session_id: str | None = None,
 ) -> PlayResult:
     """Play the manifest (or stub ``title.json``) at ``url``."""
+    res = await prepare_url(url, abr, trace=trace, speed=speed, mode=mode, config=config, driver_config=driver_config,
+                            clock=clock, on_status=on_status, http=http, session_id=session_id)
+    await res.driver.run(res.session)
+    return res
+
+
+async def prepare_url(
+    url: str,
+    abr: Any = "bola",
+    *,
+    trace: Trace | None = None,
+    speed: float = 1.0,
+    mode: str = "default",
+    config: SessionConfig | None = None,
+    driver_config: DriverConfig | None = None,
+    clock: Clock | None = None,
+    on_status: Callable[[Status], None] | None = None,
+    http: aiohttp.ClientSession | None = None,
+    session_id: str | None = None,
+) -> PlayResult:
+    """:func:`play_url` up to the first segment: the title is loaded and the session
+    built, not started; ``await res.driver.run(res.session)`` plays it (a live view runs
+    that as a task of its own)."""
     if not url.startswith(("http://", "https://")):
         raise PlayError(f"{url}: not an http(s) URL (local files play in simulation: abrlab replay / abrlab tui)")
     dcfg = driver_config or DriverConfig()
@@ -86,11 +109,10 @@ async def play_url(
     driver = HttpDriver(None, edges, clock=clock or ScaledClock(speed), config=dcfg, trace=trace, http=http, on_status=on_status)
     try:
         source = await driver.load(url)
+        session = _session(source, abr, mode, config, trace, session_id)
     except BaseException:
         await driver.close()
         raise
-    session = _session(source, abr, mode, config, trace, session_id)
-    await driver.run(session)
     return PlayResult(session, source, driver)
 
 
@@ -159,6 +181,32 @@ async def play_title(
     on_status: Callable[[Status], None] | None = None,
 ) -> PlayResult:
     """Ask the control plane for ``title`` and play it on the steered edges."""
+    res = await prepare_title(control_url, api_key, title, abr, manifest=manifest, trace=trace, speed=speed, mode=mode,
+                              config=config, driver_config=driver_config, clock=clock, client_id=client_id,
+                              device=device, network=network, on_status=on_status)
+    await res.driver.run(res.session)
+    return res
+
+
+async def prepare_title(
+    control_url: str,
+    api_key: str,
+    title: str,
+    abr: Any = None,
+    *,
+    manifest: str = "dash",
+    trace: Trace | None = None,
+    speed: float | None = None,
+    mode: str = "default",
+    config: SessionConfig | None = None,
+    driver_config: DriverConfig | None = None,
+    clock: Clock | None = None,
+    client_id: str | None = None,
+    device: dict[str, Any] | None = None,
+    network: dict[str, Any] | None = None,
+    on_status: Callable[[Status], None] | None = None,
+) -> PlayResult:
+    """:func:`play_title` up to the first segment (see :func:`prepare_url`)."""
     if manifest not in MANIFEST_KINDS:
         raise PlayError(f"manifest must be one of {', '.join(MANIFEST_KINDS)}")
     device = device or {"kind": "abrlab-headless", "host": os.uname().nodename if hasattr(os, "uname") else "?"}
@@ -176,12 +224,11 @@ async def play_title(
         edges.replace_bases({e["edge_id"]: e["base_url"] for e in again["edges"]})
 
     driver.refresh_tokens = refresh
+    spec = abr if abr is not None else pb.get("abr", {}).get("spec", "bola")
     try:
         source = await driver.load(pb["edges"][0]["manifests"][manifest])
+        session = _session(source, spec, mode, config, trace, pb["session_id"])
     except BaseException:
         await driver.close()
         raise
-    spec = abr if abr is not None else pb.get("abr", {}).get("spec", "bola")
-    session = _session(source, spec, mode, config, trace, pb["session_id"])
-    await driver.run(session)
     return PlayResult(session, source, driver, pb)

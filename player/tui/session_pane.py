@@ -157,7 +157,7 @@ class SessionPane(Vertical):
         src = self.source
         s = src.session
         t = Text(f" {src.label} ", style="bold reverse")
-        t.append(f" {s.title.name} · {s.trace_name} · {s.config.mode} · {src.kind}  ", style="")
+        t.append(f" {s.title.name} · {s.trace_name or 'unshaped'} · {s.config.mode} · {src.kind}  ", style="")
         t.append(f"t={status.t_s:7.1f}s ", style="bold")
         style = {"stalled": "bold red", "playing": "bold green", "ended": "bold"}.get(status.state, "yellow")
         t.append(status.state, style=style)
