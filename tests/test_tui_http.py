@@ -29,7 +29,7 @@ from player.session import STALLED
 from player.tui.app import AbrlabTui, TuiOptions
 from player.tui.http_source import HttpSource, HttpSpec, trace_with_drop
 from player.tui.screens import ErrorScreen, SessionScreen, abr_names
-from qoe.events import SegmentLoaded, SegmentRequested, event_from_dict
+from qoe.events import Error, SegmentLoaded, SegmentRequested, event_from_dict
 from qoe.metrics import kpis, qoe
 from server_stub.edge import ADMIN_KEY_HEADER
 from server_stub.stack import Stack, TitleSpec, Topology
@@ -87,14 +87,26 @@ async def settle(pilot) -> None:
     await pilot.pause(0.005)
 
 
+def steady(kbps: float) -> list[dict]:
+    return [{"duration_ms": 60000, "bandwidth_kbps": kbps, "latency_ms": 20}]
+
+
+@asynccontextmanager
+async def stub_tui(tmp_path: Path, entries: list[dict] | None, segments: int = 20, **kw):
+    """A stub and the app on one session of its title through the control plane, shaped
+    by ``entries`` (a Sabre JSON trace; None: unshaped)."""
+    trace = str(write_trace(tmp_path, entries)) if entries is not None else None
+    async with Stack(topo(segments)) as stack, tui(tmp_path, via_control(stack, trace=trace), **kw) as (app, pilot):
+        yield stack, app, pilot
+
+
 def video(events, kind):
     return [e for e in events if type(e) is kind and e.media == "video"]
 
 
 @pytest.mark.asyncio
 async def test_http_session_widgets_show_what_the_session_core_reports(tmp_path):
-    trace = write_trace(tmp_path, STEP_TRACE)
-    async with Stack(topo()) as stack, tui(tmp_path, via_control(stack, trace=str(trace)), abr="fixed:rung=-1") as (app, pilot):
+    async with stub_tui(tmp_path, STEP_TRACE, abr="fixed:rung=-1") as (stack, app, pilot):
         screen = app.session_screen
         assert isinstance(screen, SessionScreen) and screen.pacer.live
         src = screen.sources[0]
@@ -149,10 +161,8 @@ async def test_http_session_widgets_show_what_the_session_core_reports(tmp_path)
 
 @pytest.mark.asyncio
 async def test_switch_abr_mid_http_session(tmp_path):
-    trace = write_trace(tmp_path, [{"duration_ms": 60000, "bandwidth_kbps": 8000, "latency_ms": 20}])
     # A 10 s buffer keeps the requests coming every segment's worth of session time.
-    async with Stack(topo(60)) as stack, tui(tmp_path, via_control(stack, trace=str(trace)), abr="fixed:rung=0",
-                                             settings={"max_buffer_s": 10.0}) as (app, pilot):
+    async with stub_tui(tmp_path, steady(8000), 60, abr="fixed:rung=0", settings={"max_buffer_s": 10.0}) as (stack, app, pilot):
         screen = app.session_screen
         src = screen.sources[0]
         session = src.session
@@ -181,9 +191,7 @@ async def test_switch_abr_mid_http_session(tmp_path):
 
 @pytest.mark.asyncio
 async def test_pause_freezes_the_display_while_the_session_streams_on(tmp_path):
-    trace = write_trace(tmp_path, [{"duration_ms": 60000, "bandwidth_kbps": 3000, "latency_ms": 20}])
-    async with Stack(topo(60)) as stack, tui(tmp_path, via_control(stack, trace=str(trace)), abr="bba",
-                                             settings={"max_buffer_s": 10.0}) as (app, pilot):
+    async with stub_tui(tmp_path, steady(3000), 60, abr="bba", settings={"max_buffer_s": 10.0}) as (stack, app, pilot):
         screen = app.session_screen
         src, pane = screen.sources[0], screen.panes[0]
         session = src.session
@@ -214,9 +222,7 @@ async def test_pause_freezes_the_display_while_the_session_streams_on(tmp_path):
 @pytest.mark.asyncio
 async def test_bandwidth_drop_key_reshapes_the_session_at_the_edge(tmp_path):
     rate = 8e6
-    trace = write_trace(tmp_path, [{"duration_ms": 60000, "bandwidth_kbps": 8000, "latency_ms": 20}])
-    async with Stack(topo(40)) as stack, tui(tmp_path, via_control(stack, trace=str(trace)), abr="fixed:rung=-1",
-                                             drop_factor=0.25, drop_s=20.0) as (app, pilot):
+    async with stub_tui(tmp_path, steady(8000), 40, abr="fixed:rung=-1", drop_factor=0.25, drop_s=20.0) as (stack, app, pilot):
         screen = app.session_screen
         src = screen.sources[0]
         session = src.session
@@ -246,7 +252,7 @@ async def test_bandwidth_drop_key_reshapes_the_session_at_the_edge(tmp_path):
 
 @pytest.mark.asyncio
 async def test_drop_key_on_an_unshaped_session_says_why_and_changes_nothing(tmp_path):
-    async with Stack(topo(10)) as stack, tui(tmp_path, via_control(stack), abr="bba") as (app, pilot):
+    async with stub_tui(tmp_path, None, 10, abr="bba") as (stack, app, pilot):
         screen = app.session_screen
         src = screen.sources[0]
         await pilot.press("d")
@@ -259,9 +265,7 @@ async def test_drop_key_on_an_unshaped_session_says_why_and_changes_nothing(tmp_
 
 @pytest.mark.asyncio
 async def test_compare_two_algorithms_over_http_each_on_its_own_shaped_link(tmp_path):
-    trace = write_trace(tmp_path, [{"duration_ms": 60000, "bandwidth_kbps": 4000, "latency_ms": 20}])
-    async with Stack(topo(10)) as stack, tui(tmp_path, via_control(stack, trace=str(trace)), abr="fixed:rung=0",
-                                             compare="fixed:rung=-1", size=(80, 24)) as (app, pilot):
+    async with stub_tui(tmp_path, steady(4000), 10, abr="fixed:rung=0", compare="fixed:rung=-1", size=(80, 24)) as (stack, app, pilot):
         screen = app.session_screen
         left, right = screen.sources
         assert len(screen.panes) == 2 and left.session.session_id != right.session.session_id
@@ -279,9 +283,7 @@ async def test_compare_two_algorithms_over_http_each_on_its_own_shaped_link(tmp_
 
 @pytest.mark.asyncio
 async def test_a_session_that_fails_midway_keeps_its_screen_and_says_why(tmp_path):
-    trace = write_trace(tmp_path, [{"duration_ms": 60000, "bandwidth_kbps": 3000, "latency_ms": 20}])
-    async with Stack(topo(60)) as stack, tui(tmp_path, via_control(stack, trace=str(trace)), abr="bba",
-                                             settings={"max_buffer_s": 10.0}) as (app, pilot):
+    async with stub_tui(tmp_path, steady(3000), 60, abr="bba", settings={"max_buffer_s": 10.0}) as (stack, app, pilot):
         screen = app.session_screen
         src = screen.sources[0]
         await until(lambda: len(video(src.session.log, SegmentLoaded)) >= 3, "three segments")
@@ -296,13 +298,15 @@ async def test_a_session_that_fails_midway_keeps_its_screen_and_says_why(tmp_pat
         assert src.session.end_reason == "error" and src.done
         assert app.screen is screen  # the charts and the events stay, to look at and save
         notes = "\n".join(str(x.text) for x in screen.panes[0].log_view.lines)
-        assert src.problem() in notes and "no-edge" in src.problem()
+        # Which error comes last (a reset, the breaker open) is up to timing; it is one line.
+        fatal = [e for e in src.session.log.of_type(Error) if e.fatal]
+        assert fatal and src.problem() in notes and "\n" not in src.problem()
         assert len(video(src.session.log, SegmentLoaded)) >= 3
 
 
 @pytest.mark.asyncio
 async def test_a_speed_the_edge_refuses_shows_the_error_screen(tmp_path):
-    trace = write_trace(tmp_path, [{"duration_ms": 60000, "bandwidth_kbps": 3000, "latency_ms": 20}])
+    trace = write_trace(tmp_path, steady(3000))
     async with Stack(topo(4)) as stack:
         pb = await request_playback(stack.control_url, stack.api_key, "t")
         spec = HttpSpec(url=pb["edges"][0]["manifests"]["dash"], trace=str(trace), speed=10.0)

@@ -10,6 +10,9 @@
 id, the ABR recommendation (used when ``abr`` is None) and the steered edges with
 signed URLs; the driver fails over along that list. A 403 (expired token) makes the
 driver ask the control plane again for the same session id.
+
+``prepare_url`` / ``prepare_title`` stop short of playing (title loaded, session built)
+for a caller that runs ``driver.run(session)`` as a task of its own (the TUI).
 """
 
 from __future__ import annotations
@@ -64,23 +67,9 @@ def _session(source: HttpTitle, abr: Any, mode: str, config: SessionConfig | Non
     )
 
 
-async def play_url(
-    url: str,
-    abr: Any = "bola",
-    *,
-    trace: Trace | None = None,
-    speed: float = 1.0,
-    mode: str = "default",
-    config: SessionConfig | None = None,
-    driver_config: DriverConfig | None = None,
-    clock: Clock | None = None,
-    on_status: Callable[[Status], None] | None = None,
-    http: aiohttp.ClientSession | None = None,
-    session_id: str | None = None,
-) -> PlayResult:
-    """Play the manifest (or stub ``title.json``) at ``url``."""
-    res = await prepare_url(url, abr, trace=trace, speed=speed, mode=mode, config=config, driver_config=driver_config,
-                            clock=clock, on_status=on_status, http=http, session_id=session_id)
+async def play_url(url: str, abr: Any = "bola", **options: Any) -> PlayResult:
+    """Play the manifest (or stub ``title.json``) at ``url`` (options: :func:`prepare_url`'s)."""
+    res = await prepare_url(url, abr, **options)
     await res.driver.run(res.session)
     return res
 
@@ -162,28 +151,10 @@ def edges_from_playback(playback: dict[str, Any], breaker_threshold: int = 3, co
     )
 
 
-async def play_title(
-    control_url: str,
-    api_key: str,
-    title: str,
-    abr: Any = None,
-    *,
-    manifest: str = "dash",
-    trace: Trace | None = None,
-    speed: float | None = None,
-    mode: str = "default",
-    config: SessionConfig | None = None,
-    driver_config: DriverConfig | None = None,
-    clock: Clock | None = None,
-    client_id: str | None = None,
-    device: dict[str, Any] | None = None,
-    network: dict[str, Any] | None = None,
-    on_status: Callable[[Status], None] | None = None,
-) -> PlayResult:
-    """Ask the control plane for ``title`` and play it on the steered edges."""
-    res = await prepare_title(control_url, api_key, title, abr, manifest=manifest, trace=trace, speed=speed, mode=mode,
-                              config=config, driver_config=driver_config, clock=clock, client_id=client_id,
-                              device=device, network=network, on_status=on_status)
+async def play_title(control_url: str, api_key: str, title: str, abr: Any = None, **options: Any) -> PlayResult:
+    """Ask the control plane for ``title`` and play it on the steered edges (options:
+    :func:`prepare_title`'s)."""
+    res = await prepare_title(control_url, api_key, title, abr, **options)
     await res.driver.run(res.session)
     return res
 

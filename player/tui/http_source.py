@@ -36,7 +36,7 @@ from player.config import mode_config
 from player.http.driver import PlayError
 from player.http.edges import stub_base
 from player.http.play import MANIFEST_KINDS, PlayResult, prepare_title, prepare_url
-from player.session import Session, Status
+from player.session import IDLE, Session, Status
 from qoe.events import Error, Event
 from traces.formats import load_trace
 from traces.model import Provenance, Trace, TraceError
@@ -185,7 +185,7 @@ class HttpSource:
     # ------------------------------------------------------------------ what the TUI reads
     @property
     def started(self) -> bool:
-        return self.session.state != "idle"
+        return self.session.state != IDLE
 
     @property
     def done(self) -> bool:

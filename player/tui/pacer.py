@@ -15,7 +15,23 @@ from typing import Callable
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 
 
-class Pacer:
+class _Pausable:
+    paused: bool
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def toggle(self) -> bool:
+        """Pause or resume; returns True when now paused."""
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
+        return self.paused
+
+
+class Pacer(_Pausable):
     """``session_s = base_s + speed * (wall - base_wall)`` while running; frozen while
     paused. Every change of speed or pause rebases, so session time never jumps."""
 
@@ -56,14 +72,6 @@ class Pacer:
             self._base_wall = self._clock()
             self.paused = False
 
-    def toggle(self) -> bool:
-        """Pause or resume; returns True when now paused."""
-        if self.paused:
-            self.resume()
-        else:
-            self.pause()
-        return self.paused
-
     def set_speed(self, speed: float) -> None:
         if not speed > 0:
             raise ValueError("speed must be positive")
@@ -90,7 +98,7 @@ class Pacer:
         self._base_s += seconds
 
 
-class LivePacer:
+class LivePacer(_Pausable):
     """The display time of a session that runs on its own clock (an HTTP session: the
     driver's scaled clock, which the edge's trace shaping shares).
 
@@ -127,13 +135,6 @@ class LivePacer:
 
     def resume(self) -> None:
         self.paused = False
-
-    def toggle(self) -> bool:
-        if self.paused:
-            self.resume()
-        else:
-            self.pause()
-        return self.paused
 
     def faster(self) -> float:
         return self.speed
