@@ -125,7 +125,7 @@ class SessionScreen(Screen):
             t.append("  drop key: off", style="grey62")
         else:
             t.append(f"  drop key: {self.drop_factor:.0%} for {self.drop_s:g}s", style="grey62")
-        self.status_bar.update(t)
+        self.status_bar.update(t, layout=False)  # one line of fixed height: no layout pass
 
     # ------------------------------------------------------------------ actions
     def action_toggle_pause(self) -> None:

@@ -151,7 +151,8 @@ class SessionPane(Vertical):
         if not self.compact:
             self.ladder.show(rungs.chosen_rung, status.playing_rung, self.score.time_per_rung_s)
             self.log_view.add_events(events)
-        self.title_bar.update(self._title(status))
+        # One line of fixed height: no layout pass (a whole screen's worth) each frame.
+        self.title_bar.update(self._title(status), layout=False)
 
     def _title(self, status: Status) -> Text:
         src = self.source
