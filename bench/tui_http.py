@@ -102,8 +102,7 @@ def main() -> None:
             '[[title]]\nname = "t"\nsegments = 40\nsegment_duration_s = 4.0\nseed = 2\n')
     print(f"speed {a.speed:g}, {len(traces)} hsdpa3g traces, {ABR}, TUI {w}x{h} at {a.fps:g} fps; stub in its own process")
     with StubProcess(topo) as stub:
-        info = dict(stub.info, api_key="bench")
-        asyncio.run(run(info, traces, a.fps, (w, h)))
+        asyncio.run(run(stub.info, traces, a.fps, (w, h)))
 
 
 if __name__ == "__main__":

@@ -33,18 +33,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Watch a session live: buffer, rungs, throughput, stalls, KPIs, events.
 
-        Simulated by default; over HTTP with --url URL or --title NAME (the stub's
-        control plane), on the same session core with the same events.
+        Simulated by default; over HTTP with --url URL or --title NAME (through
+        the stub's control plane), on the same session core with the same events.
 
-        Keys: space pause, +/- speed, . step 1 s, a switch ABR (b: the second in compare
-        mode), d bandwidth drop, e save events (JSON Lines), p screenshot (SVG, PNG with
-        cairosvg), n new (simulated) session, q quit; ctrl+p for the command palette.
+        Keys: space pause, +/- speed, . step 1 s, a switch ABR (b: the second one
+        in compare mode), d bandwidth drop, e save events (JSON Lines),
+        p screenshot (SVG; PNG with cairosvg), n new simulated session, q quit;
+        ctrl+p for the command palette.
 
-        Over HTTP the session runs on the wall clock at the stub's speed, because the
-        edge's trace does: space freezes the display while the session streams on (space
-        again catches up), +/- and . are off, and d re-registers the session's trace with
-        the edge with its capacity scaled by --drop-factor for --drop-seconds from the
-        next request on (needs --trace; without it the session is unshaped)."""
+        Over HTTP the session runs on the wall clock at the stub's speed, as the
+        edge's trace does: space freezes the display while the session streams
+        on (space again catches up); +/- and . are off; d re-registers the
+        session's trace with the edge, its capacity times --drop-factor for
+        --drop-seconds, from the next request on (needs --trace)."""
         from player.cli import UserError
         from player.cli.replay_cmd import parse_settings
         from player.tui.app import TuiOptions, run
