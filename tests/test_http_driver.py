@@ -80,8 +80,10 @@ async def test_plays_every_manifest_layout_through_the_control_plane(manifest):
 async def test_http_matches_simulation_on_a_steady_link():
     """On a constant-rate trace the session's decisions and QoE are the simulator's."""
     tr = constant_trace(2.5e6, 60.0, 0.05)
-    # At --speed 10 a millisecond of host overhead is 10 ms of session time.
-    async with Stack(topo(10, speed=10.0)) as s:
+    # At --speed k a millisecond of host overhead is k ms of session time; on a loaded
+    # machine speed 10 made a throughput sample cross a rung threshold now and then, so
+    # this agreement check runs at speed 4.
+    async with Stack(topo(10, speed=4.0)) as s:
         await prefill(s)  # a cache miss costs an origin fill the simulator does not model
         res = await play_title(s.control_url, s.api_key, "t", "throughput", manifest="native", trace=tr)
     sim = simulate(res.source.title, tr, create("throughput", "default"), "default", audio_abr=create("throughput", "default"))
