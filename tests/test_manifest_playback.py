@@ -92,3 +92,12 @@ def test_hls_master_resolved_from_files(tmp_path):
     assert title.audio is not None and title.audio.n_segments == 4
     s = simulate(title, constant_trace(3e6, 100.0), create("throughput"), audio_abr=create("fixed"))
     assert s.end_reason == "completed" and s.playhead_s == pytest.approx(14.0)
+
+
+def test_title_is_named_after_its_directory_when_the_file_name_is_generic():
+    from player.manifest.titles import _title_name
+
+    assert _title_name("http://edge/t/tok/titles/demo-medium/manifest.mpd") == "demo-medium"
+    assert _title_name("https://cdn.example/show/ep1/master.m3u8") == "ep1"
+    assert _title_name("/data/bbb_sunflower.mpd") == "bbb_sunflower"
+    assert _title_name("manifest.mpd") == "manifest"

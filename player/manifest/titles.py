@@ -87,6 +87,21 @@ def manifest_to_title(m: Manifest, *, now_s: float | None = None, name: str | No
         raise ManifestError(e.problem, m.source) from None
 
 
+# File names that say nothing about the title ("/titles/demo/manifest.mpd"): the
+# directory names it instead.
+_GENERIC_STEMS = {"manifest", "master", "index", "playlist", "stream", "main", "media", "prog_index", "mpd"}
+
+
+def _title_name(source: str) -> str:
+    path = PurePosixPath(urlsplit(source).path)
+    stem = path.stem
+    if stem.lower() in _GENERIC_STEMS or not stem:
+        parent = path.parent.name
+        if parent and parent not in ("/", "."):
+            return parent
+    return stem or "manifest"
+
+
 def _build(m: Manifest, now_s: float | None, name: str | None, audio_lang: str | None, text: bool) -> Title:
     if m.format == "dash" and m.is_live:
         if now_s is None:
@@ -127,7 +142,7 @@ def _build(m: Manifest, now_s: float | None, name: str | None, audio_lang: str |
                     texts.append(_track(m, "text", periods, per, now_s, lang=a.lang, roles=a.roles))
                 except ManifestError as e:
                     m.warn(f"text track {a.lang or k} skipped: {e.problem}")
-    stem = name or PurePosixPath(urlsplit(m.source).path).stem or "manifest"
+    stem = name or _title_name(m.source)
     return Title(
         name=stem, video=video, audio=audio, text=tuple(texts), source=m.source,
         source_format=m.format,
