@@ -233,6 +233,120 @@ def _grouped_dominance(keys_major: np.ndarray, order_key: np.ndarray, acc: np.nd
     return keep
 
 
+@dataclass(frozen=True)
+class PlayerRules:
+    """The real player's buffer rules, for :func:`action_values` (the bound ignores them).
+
+    ``cap_s``: the buffer cap; with ``room`` the player waits before a request until the
+    segment fits under it (default and sabre modes), otherwise it sleeps after a load in
+    ``quantum_s`` steps until it is back under the cap (Pensieve). ``resume_s``: after a
+    stall, playback resumes only once this much is buffered (Media3's 5 s in default
+    mode; 0 in the reference simulators).
+    """
+
+    cap_s: float
+    room: bool = True
+    quantum_s: float = 0.5
+    resume_s: float = 0.0
+
+    @classmethod
+    def of(cls, cfg: SessionConfig) -> "PlayerRules":
+        return cls(cfg.max_buffer_s, cfg.wait_policy == "room", cfg.wait_quantum_s, cfg.resume_buffer_s)
+
+
+def _expand_stage(
+    curve: LinkCurve,
+    q: np.ndarray,
+    mu: float,
+    ls: float,
+    step_s: float,
+    tau: np.ndarray,
+    u: np.ndarray,
+    acc: np.ndarray,
+    r: np.ndarray,
+    size_row: np.ndarray,
+    dur_s: float,
+    wall_offset_s: float,
+    root: np.ndarray | None = None,
+    rules: PlayerRules | None = None,
+    paused: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """One DP stage: expand every state (link time ``tau``, buffer-dry time ``u``, value
+    ``acc``, last rung ``r``) by every rung, round onto the grid and prune dominated
+    states (module docstring). ``wall_offset_s`` is the wall clock minus the link time at
+    the end of this download (Pensieve's RTTs). With ``root`` (the first action each
+    state descends from), states are only merged or pruned within the same root, so the
+    best value per root stays exact (:func:`action_values`).
+
+    With ``rules`` the stage plays the real player's buffer cap and resume threshold
+    instead of the relaxation; a state whose playback is stopped after a stall
+    (``paused``) then keeps its buffered seconds in ``u`` instead of a time. The pruning
+    rules are not proofs under a cap (more buffer can force a later, slower download),
+    so this is an estimate, not a bound. Returns the new ``tau, u, acc, r``, each state's
+    parent index, its root and its paused flag."""
+    n_rungs = len(q)
+    inv = 1.0 / step_s
+    S = len(r)
+    rr = np.tile(np.arange(n_rungs), S)
+    par = np.repeat(np.arange(S), n_rungs)
+    t0 = tau[par]
+    uu = u[par]
+    size = size_row[rr]
+    prev_a = acc[par] + q[rr] - ls * np.abs(q[rr] - q[r[par]])
+    if rules is None:
+        fin = curve.finish(t0, size) - _SLACK_S
+        w_fin = fin + wall_offset_s
+        stall = np.maximum(w_fin - uu, 0.0)
+        a = prev_a - mu * stall
+        nu = np.maximum(uu, w_fin) + dur_s
+        pz = None
+    else:
+        pz0 = paused[par] if paused is not None else np.zeros(len(par), dtype=bool)
+        prev_off = wall_offset_s - curve.extra_wall_s
+        if rules.room:  # wait until the segment fits under the cap (only while playing)
+            t0 = np.where(pz0, t0, np.maximum(t0, uu + dur_s - rules.cap_s - prev_off))
+        fin = curve.finish(t0, size) - _SLACK_S
+        w_fin = fin + wall_offset_s
+        # playing: a stall starts when the buffer runs dry; paused: the whole download stalls
+        stall = np.where(pz0, w_fin - (t0 + prev_off), np.maximum(w_fin - uu, 0.0))
+        level = np.where(pz0, uu, 0.0) + dur_s  # buffered seconds if playback is stopped
+        stalled_now = pz0 | (w_fin > uu)
+        pz = stalled_now & (level < rules.resume_s - 1e-9)
+        nu = np.where(pz, level, np.where(stalled_now, w_fin + level, uu + dur_s))
+        a = prev_a - mu * stall
+        if not rules.room:  # Pensieve: sleep in quanta until back under the cap
+            over = np.where(pz, 0.0, nu - w_fin - rules.cap_s)
+            sleep = np.where(over > 0, np.ceil(over / rules.quantum_s - 1e-9) * rules.quantum_s, 0.0)
+            fin = fin + sleep
+    # optimistic rounding onto the grid: tau down, u up
+    it = np.floor(fin * inv).astype(np.int64)
+    iu = np.ceil(nu * inv).astype(np.int64)
+    grp = rr if root is None else root[par] * n_rungs + rr
+    if pz is not None:
+        grp = grp * 2 + pz
+    # best value per (group, tau cell, u cell)
+    key_order = np.lexsort((-a, iu, it, grp))
+    g_s, it_s, iu_s = grp[key_order], it[key_order], iu[key_order]
+    first = np.concatenate(([True], (g_s[1:] != g_s[:-1]) | (it_s[1:] != it_s[:-1]) | (iu_s[1:] != iu_s[:-1])))
+    sel = key_order[first]
+    grp, rr, it, iu, a, par = grp[sel], rr[sel], it[sel], iu[sel], a[sel], par[sel]
+    # dominance: same (group, tau cell): a later u cell must not have a better value
+    major = grp * (int(it.max()) + 2) + it
+    keep = _grouped_dominance(major, -iu, a)
+    grp, rr, it, iu, a, par = grp[keep], rr[keep], it[keep], iu[keep], a[keep], par[keep]
+    # cone dominance across tau cells: extra buffer is worth at most mu per second
+    # (it saves at most that much stall), so a state with an earlier-or-equal tau and
+    # a higher value-minus-mu*u is at least as good whatever its u.
+    cone = a - mu * (iu * step_s)
+    keep = _grouped_dominance(grp, it, cone, tie_key=-cone)
+    if pz is not None:
+        keep |= (grp & 1).astype(bool)  # paused states: u is a level, the cone does not apply
+    grp, rr, it, iu, a, par = grp[keep], rr[keep], it[keep], iu[keep], a[keep], par[keep]
+    new_root = None if root is None else root[par]
+    new_paused = None if pz is None else (grp & 1).astype(bool)
+    return it * step_s, iu * step_s, a, rr, par, new_root, new_paused
+
+
 def offline_optimum(
     title: Title,
     trace: Trace,
@@ -276,43 +390,8 @@ def offline_optimum(
     parents: list[np.ndarray] = []
     rung_hist: list[np.ndarray] = [r]
     max_states = len(r)
-    inv = 1.0 / step_s
     for k in range(1, K):
-        S = len(r)
-        # expand every state by every rung
-        rr = np.repeat(np.arange(n_rungs)[None, :], S, axis=0).ravel()
-        par = np.repeat(np.arange(S), n_rungs)
-        t0 = tau[par]
-        fin = curve.finish(t0, sizes[k, rr]) - _SLACK_S
-        w_fin = fin + extra * (k + 1)
-        uu = u[par]
-        stall = np.maximum(w_fin - uu, 0.0)
-        a = acc[par] + q[rr] - mu * stall - ls * np.abs(q[rr] - q[r[par]])
-        nu = np.maximum(uu, w_fin) + durs[k]
-        # optimistic rounding onto the grid: tau down, u up
-        it = np.floor(fin * inv).astype(np.int64)
-        iu = np.ceil(nu * inv).astype(np.int64)
-        # best value per (rung, tau cell, u cell)
-        key_order = np.lexsort((-a, iu, it, rr))
-        rr_s, it_s, iu_s = rr[key_order], it[key_order], iu[key_order]
-        first = np.concatenate(([True], (rr_s[1:] != rr_s[:-1]) | (it_s[1:] != it_s[:-1]) | (iu_s[1:] != iu_s[:-1])))
-        sel = key_order[first]
-        rr, it, iu, a, par = rr[sel], it[sel], iu[sel], a[sel], par[sel]
-        # dominance: same (rung, tau cell): a later u cell must not have a better value
-        major = rr * (int(it.max()) + 2) + it
-        keep = _grouped_dominance(major, -iu, a)
-        rr, it, iu, a, par = rr[keep], it[keep], iu[keep], a[keep], par[keep]
-        # cone dominance across tau cells: extra buffer is worth at most mu per second
-        # (it saves at most that much stall), so a state with an earlier-or-equal tau and
-        # a higher value-minus-mu*u is at least as good whatever its u.
-        major = rr
-        cone = a - mu * (iu * step_s)
-        keep = _grouped_dominance(major, it, cone, tie_key=-cone)
-        rr, it, iu, a, par = rr[keep], it[keep], iu[keep], a[keep], par[keep]
-        tau = it * step_s
-        u = iu * step_s
-        acc = a
-        r = rr
+        tau, u, acc, r, par, _, _ = _expand_stage(curve, q, mu, ls, step_s, tau, u, acc, r, sizes[k], durs[k], extra * (k + 1))
         parents.append(par)
         rung_hist.append(r)
         max_states = max(max_states, len(r))
@@ -333,10 +412,74 @@ def offline_optimum(
     return res
 
 
+def action_values(
+    title: Title,
+    trace: Trace,
+    config: SessionConfig | str,
+    *,
+    segment_index: int,
+    link_time_s: float,
+    wall_s: float,
+    buffer_s: float,
+    last_rung: int,
+    stalled: bool = False,
+    model: str = "lin",
+    horizon: int | None = None,
+    step_s: float = 0.01,
+    player_rules: bool = True,
+) -> np.ndarray:
+    """The best QoE still reachable from a mid-session state, for each rung of the next
+    segment: ``values[a]`` is the best QoE of segments ``segment_index`` onwards
+    (``horizon`` of them, or all) when the next segment is fetched at rung ``a`` and the
+    rest are chosen knowing the trace.
+
+    The state is what a simulator holds when the ABR decides: the link's position in the
+    trace (``link_time_s``: ``TraceLink.position_s`` in default and sabre modes), the
+    session clock (``wall_s``; it runs ahead of the link by Pensieve's RTTs), the buffer,
+    the last rung, and whether playback is stopped after a stall (``stalled``). This is
+    the oracle that labels states when the learned ABR is trained (player/imitation.py).
+
+    With ``player_rules`` (the default) the DP plays the mode's buffer cap and resume
+    threshold (:class:`PlayerRules`), so the values are realistic estimates; without, it
+    is the relaxation of :func:`offline_optimum` and every value is an upper bound.
+    Merging and pruning stay within each first rung.
+    """
+    cfg = mode_config(config) if isinstance(config, str) else config
+    track = title.video
+    q, mu, ls = utilities(track.bitrates_bps, model)
+    K = track.n_segments if not cfg.max_segments else min(track.n_segments, cfg.max_segments)
+    if not 0 <= segment_index < K:
+        raise OptimumError(f"segment_index {segment_index} outside 0..{K - 1}")
+    end = K if horizon is None else min(K, segment_index + max(int(horizon), 1))
+    curve = LinkCurve.for_mode(trace, cfg)
+    rules = PlayerRules.of(cfg) if player_rules else None
+    extra = curve.extra_wall_s
+    offset0 = wall_s - link_time_s
+    sizes = np.asarray(track.sizes_bytes, dtype=np.float64)
+    durs = np.asarray(track.segment_durations_s, dtype=np.float64)
+    buf = max(float(buffer_s), 0.0)
+    pause = bool(stalled) and rules is not None and rules.resume_s > 0
+    tau = np.array([float(link_time_s)])
+    u = np.array([buf if pause else float(wall_s) + buf])
+    paused = np.array([pause]) if rules is not None else None
+    acc = np.zeros(1)
+    r = np.array([int(last_rung)], dtype=np.int64)
+    root: np.ndarray | None = None
+    for j, k in enumerate(range(segment_index, end)):
+        tau, u, acc, r, _, root, paused = _expand_stage(
+            curve, q, mu, ls, step_s, tau, u, acc, r, sizes[k], durs[k], offset0 + extra * (j + 1), root, rules, paused
+        )
+        if root is None:
+            root = r.copy()  # after the first stage each state's rung is its first action
+    values = np.full(track.n_rungs, -np.inf)
+    np.maximum.at(values, root, acc)
+    return values
+
+
 def optimum_bound(title: Title, trace: Trace, config: SessionConfig, model: str = "lin") -> float:
     """Just the upper bound (what regret is measured from)."""
     return offline_optimum(title, trace, config, model, replay_path=False).qoe_bound
 
 
-__all__ = ["LinkCurve", "OptimumError", "OptimumResult", "offline_optimum", "optimum_bound", "utilities"]
+__all__ = ["LinkCurve", "OptimumError", "OptimumResult", "PlayerRules", "action_values", "offline_optimum", "optimum_bound", "utilities"]
 

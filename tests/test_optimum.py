@@ -112,3 +112,80 @@ def test_optimum_bounds_other_qoe_models(envivio, model):
     for name in ("bba", "robustmpc", "bola"):
         s = simulate(envivio, tr, create(name, mode="pensieve"), mode="pensieve", keep_events=False)
         assert qoe(s.record(), model, drop_first=True) <= res.qoe_bound + 1e-9
+
+
+# ----------------------------------------------------------------------------- action values
+FLAT_SIZES = tuple(b * 4 // 8 for b in (300_000, 750_000, 1_200_000, 1_850_000, 2_850_000, 4_300_000))
+
+
+def _nominal_title(n: int = 30) -> Title:
+    rungs = tuple(Rung(b * 1000) for b in ENVIVIO_KBPS)
+    return Title("nominal", Track("video", rungs, np.full(n, 4.0), np.tile(np.array(FLAT_SIZES), (n, 1))))
+
+
+def _values(trace, buffer_s, last, horizon, stalled=False, rules=True, link=100.0):
+    from player.optimum import action_values
+
+    return action_values(_nominal_title(), trace, "default", segment_index=10, link_time_s=link, wall_s=link,
+                         buffer_s=buffer_s, last_rung=last, stalled=stalled, horizon=horizon, step_s=1e-6,
+                         player_rules=rules)
+
+
+def test_action_values_one_segment_by_hand():
+    # 4 Mbps: the six rungs download in 0.3, 0.75, 1.2, 1.85, 2.85, 4.3 s; 2 s of buffer;
+    # value = Mbps - 4.3 x stall - |Mbps - 1.2|
+    v = _values(constant_trace(4e6, 1000.0), 2.0, 2, 1)
+    dl = [s / 500_000 for s in FLAT_SIZES]
+    q = [k / 1000 for k in ENVIVIO_KBPS]
+    by_hand = [q[a] - 4.3 * max(dl[a] - 2.0, 0.0) - abs(q[a] - 1.2) for a in range(6)]
+    assert v == pytest.approx(by_hand, abs=1e-6)
+    assert by_hand[2] == pytest.approx(1.2) and by_hand[5] == pytest.approx(4.3 - 4.3 * 2.3 - 3.1)
+
+
+def test_action_values_play_the_resume_threshold():
+    # 0.5 s of buffer, rung 5 first: 4.3 s download, 3.8 s stall; 4 s buffered < 5 s
+    # (Media3's resume threshold), so the whole next download stalls too: rung 0 (0.3 s)
+    # is then the best, 0.3 - 4.3 x 0.3 - 4.0. The relaxation resumes at once instead:
+    # rung 5 again stalls only 0.3 s.
+    tr = constant_trace(4e6, 1000.0)
+    first = 4.3 - 4.3 * 3.8 - 4.0
+    real = _values(tr, 0.5, 0, 2)
+    assert real[5] == pytest.approx(first + (0.3 - 4.3 * 0.3 - 4.0), abs=1e-4)
+    relaxed = _values(tr, 0.5, 0, 2, rules=False)
+    assert relaxed[5] == pytest.approx(first + (4.3 - 4.3 * 0.3), abs=1e-4)
+    # already stalled with 4 s buffered: the next download is all stall
+    paused = _values(tr, 4.0, 0, 1, stalled=True)
+    assert paused[0] == pytest.approx(0.3 - 4.3 * 0.3, abs=1e-6)
+
+
+def test_action_values_play_the_buffer_cap():
+    # 48 s buffered, cap 50 s: the player waits 2 s before the request, by which time the
+    # link has dropped from 4 Mbps to 0.1 Mbps (12,500 B/s). Rung 5 (2.15 MB) then takes
+    # 172 s and stalls 172 - 46 = 126 s; fetched at once (the relaxation) it would get
+    # 1 MB through at 4 Mbps and the rest in 92 s: 94 - 48 = 46 s of stall.
+    from traces.generators import step_trace
+
+    tr = step_trace([(102.0, 4e6), (1000.0, 0.1e6)])
+    real = _values(tr, 48.0, 5, 1)
+    relaxed = _values(tr, 48.0, 5, 1, rules=False)
+    assert real[5] == pytest.approx(4.3 - 4.3 * 126.0, abs=1e-4)
+    assert relaxed[5] == pytest.approx(4.3 - 4.3 * 46.0, abs=1e-4)
+    assert real[0] == pytest.approx(0.3 - 4.0, abs=1e-6)  # 12 s at 0.1 Mbps: no stall
+
+
+def test_action_values_agree_with_the_offline_optimum():
+    # Without the player's rules, from the very start, the value of the optimum's first
+    # rung is the optimum itself, less the switch cost from the stated last rung (the
+    # optimum charges none on its first segment). Both are upper bounds of the same
+    # relaxation, each above the truth by at most its grid error (4.3 x step x segments).
+    from player.optimum import action_values
+
+    tr = load_trace(iter_trace_files(shared_path("traces", "hsdpa3g"))[2])
+    title = _nominal_title(20)
+    v = action_values(title, tr, "default", segment_index=0, link_time_s=0.0, wall_s=0.0, buffer_s=0.0,
+                      last_rung=0, player_rules=False, step_s=0.01)
+    res = offline_optimum(title, tr, "default", "lin", replay_path=False)
+    first = res.rungs[0]
+    expected = res.qoe_bound - abs(ENVIVIO_KBPS[first] - 300) / 1000
+    assert abs(v[first] - expected) <= 4.3 * (0.01 + 0.001) * 20
+    assert max(v) <= res.qoe_bound + 4.3 * (0.01 + 0.001) * 20  # no first rung beats the optimum
