@@ -499,46 +499,120 @@ def test_abandonment_end_to_end_in_simulation():
 
 
 # ----------------------------------------------------------------------------- learned
-def test_learned_never_collapses_below_the_lowest_rung():
+def _learned_title(n):
     rungs = tuple(Rung(b) for b in BPS)
-    title = Title("t", Track("video", rungs, np.full(15, 4.0), np.tile(np.array(NOMINAL), (15, 1))))
-    s = simulate(title, constant_trace(0.5 * BPS[0], 600.0), create("learned"), mode="default")
+    return Title("t", Track("video", rungs, np.full(n, 4.0), np.tile(np.array(NOMINAL), (n, 1))))
+
+
+def test_learned_never_collapses_below_the_lowest_rung():
+    s = simulate(_learned_title(15), constant_trace(0.5 * BPS[0], 600.0), create("learned"), mode="default")
     rec = s.record()
     assert len(rec.rungs) == 15 and set(rec.rungs) == {0}
     assert s.end_reason == "completed"
 
 
+@pytest.mark.parametrize("rate_bps", [0.45e6, 1.0e6, 3.5e6])
+def test_learned_settles_on_a_steady_link(rate_bps):
+    # A constant link: no stall after startup, and once the buffer is built the policy
+    # holds the highest rung the link sustains (no oscillation); near the end it may
+    # spend the buffer on higher rungs, which is what the optimum does too.
+    from abr.base import highest_rung_below
+
+    s = simulate(_learned_title(40), constant_trace(rate_bps, 1000.0, 0.02), create("learned"), mode="default")
+    rungs = s.video.rungs
+    assert sum(s.video.stalls[1:]) == 0.0, rungs
+    assert set(rungs[10:25]) == {highest_rung_below(BPS, rate_bps)}, rungs
+    assert s.end_reason == "completed"
+
+
 def test_learned_model_file_and_errors(tmp_path):
+    from traces.generators import get_profile
+
     a = create("learned")
-    assert a.policy.meta["seed"] == 0 and a.policy.meta["trainer"] == "player.imitation.train"
+    meta = a.policy.meta
+    assert meta["trainer"] == "player.imitation.train" and meta["seed"] == 0
+    assert meta["command"] == "abrlab abr train --seed 0"  # the defaults make the bundled model
+    assert meta["data"]["generator"] == "traces.generators.markov_trace and step_trace"
+    assert meta["spec"]["mode"] == "both" and meta["data"]["episodes"] == 375
+    # made from the Markov profiles shipped now (a refit of the profiles calls for a retrain)
+    assert meta["data"]["profiles"] == {p: get_profile(p).digest for p in ("3g", "broadband", "wifi", "lte")}
+    from importlib import resources
+
+    assert len(resources.files("abr").joinpath("data/learned_default.json").read_bytes()) < 400_000
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "nope"}))
     with pytest.raises(Exception, match="not an abrlab learned-ABR model"):
         create(f"learned:model={bad}")
     with pytest.raises(Exception, match="no such model file"):
         create(f"learned:model={tmp_path / 'missing.json'}")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "abrlab-learned-abr", "version": 1}))
+    with pytest.raises(Exception, match="retrain"):
+        create(f"learned:model={old}")
+
+
+def test_exported_trees_predict_what_scikit_learn_predicts():
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    from abr.learned import FEATURES, TreeEnsemble
+    from player.imitation import TrainSpec, export
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, len(FEATURES))) * 3
+    y = X[:, 0] - 2 * np.abs(X[:, 5]) + (X[:, 14] > 1) * 4 + rng.normal(size=400)
+    m = GradientBoostingRegressor(init="zero", n_estimators=30, max_depth=4, random_state=0).fit(X, y)
+    ens = TreeEnsemble(export(m, TrainSpec(), {}))
+    Xt = rng.normal(size=(200, len(FEATURES))) * 3
+    # thresholds and leaves are stored to 7 significant digits
+    assert ens.predict(Xt) == pytest.approx(m.predict(Xt), rel=1e-5, abs=1e-5)
 
 
 def test_training_is_deterministic(tmp_path):
-    from player.imitation import train
+    from player.imitation import TrainSpec, train
 
+    spec = TrainSpec(seed=5, rounds=2, traces_per_round=2, horizon=4, n_estimators=6, rounds_trees=3, max_depth=3)
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    train(a, seed=5, n_traces=3, max_depth=4)
-    train(b, seed=5, n_traces=3, max_depth=4)
+    train(a, spec)
+    train(b, spec)
     assert a.read_bytes() == b.read_bytes()
     algo = create(f"learned:model={a}")
-    assert algo.policy.meta["n_traces"] == 3
+    meta = algo.policy.meta
+    assert meta["data"]["episodes"] == 4 and meta["seed"] == 5
+    assert meta["command"] == "abrlab abr train --seed 5 --rounds 2 --traces 2 --horizon 4 --rounds-trees 3 --trees 6 --depth 3"
+    assert len(algo.policy.roots) == 6
+    other = tmp_path / "c.json"
+    train(other, TrainSpec(**{**spec.__dict__, "seed": 6}))
+    assert other.read_bytes() != a.read_bytes()
+
+
+@pytest.mark.slow
+def test_bundled_model_is_made_by_its_command(tmp_path):
+    # `abrlab abr train --seed 0` (the spec recorded in the model) rebuilds the shipped
+    # file byte for byte, on the library versions the file records (~6 min).
+    from importlib import resources
+
+    from player.imitation import TrainSpec, train
+
+    meta = create("learned").policy.meta
+    out = tmp_path / "m.json"
+    train(out, TrainSpec(**meta["spec"]))
+    assert out.read_bytes() == resources.files("abr").joinpath("data/learned_default.json").read_bytes()
+
+
+def test_training_rejects_modes_without_link_time(tmp_path):
+    from player.imitation import TrainingError, TrainSpec, train
+
+    with pytest.raises(TrainingError, match="default, pensieve or both"):
+        train(tmp_path / "x.json", TrainSpec(mode="sabre"))
 
 
 def test_gym_env_episode_rewards_are_the_session_qoe():
     from player.gym_env import AbrEnv
     from qoe.metrics import qoe
 
-    rungs = tuple(Rung(b) for b in BPS)
-    title = Title("t", Track("video", rungs, np.full(12, 4.0), np.tile(np.array(NOMINAL), (12, 1))))
-    env = AbrEnv(title, [constant_trace(2e6, 300.0, 0.02)], seed=1)
+    env = AbrEnv(_learned_title(12), [constant_trace(2e6, 300.0, 0.02)], seed=1)
     obs, info = env.reset()
-    assert obs.shape == (len(env.FEATURES),)
+    assert obs.shape == (len(env.FEATURES),) and not obs.any()  # no download yet
     total, steps, done = 0.0, 0, False
     while not done:
         obs, r, done, trunc, info = env.step(2)
@@ -548,6 +622,33 @@ def test_gym_env_episode_rewards_are_the_session_qoe():
     assert total == pytest.approx(qoe(env.session.record(), "lin"))
     with pytest.raises(ValueError):
         env.step(9)
+
+
+def test_gym_env_observes_what_the_learned_abr_sees():
+    # The observation before a step is the state part of the features the session's ABR
+    # computes when it decides that step's rung.
+    from abr.learned import state_features
+    from player.gym_env import AbrEnv
+
+    env = AbrEnv(_learned_title(10), [constant_trace(3e6, 300.0, 0.03)], seed=2)
+    obs, _ = env.reset()
+    seen = []
+    agent = env._agent
+    inner = agent.decide
+
+    def decide(ctx):
+        seen.append(state_features(ctx))
+        return inner(ctx)
+
+    agent.decide = decide
+    observed = []
+    done = False
+    while not done:
+        observed.append(obs)
+        obs, _, done, _, info = env.step(3)
+    for o, x in zip(observed[1:], seen[1:]):
+        assert o == pytest.approx(x)
+    assert info["candidates"] is not None and info["candidates"].shape == (6, len(env.FEATURES) + 8)
 
 
 # ----------------------------------------------------------------------------- listing
@@ -570,5 +671,9 @@ def test_abr_list_cli_shows_everything():
     _register()
     res = CliRunner().invoke(app, ["abr", "list", "--json"])
     assert res.exit_code == 0
-    names = {r["name"] for r in json.loads(res.output)}
-    assert set(BUILTIN) <= names
+    rows = {r["name"]: r for r in json.loads(res.output)}
+    assert set(BUILTIN) <= set(rows)
+    # the abandonment rules any algorithm takes (NAME:abandon=RULE), with their constants
+    assert rows["abandon=dashjs"]["family"] == "abandonment"
+    assert rows["abandon=dashjs"]["params"]["multiplier"]["default"] == 1.8
+    assert "hls.js" in rows["abandon=hlsjs"]["source"]

@@ -189,3 +189,43 @@ def test_action_values_agree_with_the_offline_optimum():
     expected = res.qoe_bound - abs(ENVIVIO_KBPS[first] - 300) / 1000
     assert abs(v[first] - expected) <= 4.3 * (0.01 + 0.001) * 20
     assert max(v) <= res.qoe_bound + 4.3 * (0.01 + 0.001) * 20  # no first rung beats the optimum
+
+
+@pytest.mark.parametrize("mode", ["default", "pensieve"])
+def test_action_values_predict_the_simulated_segment(envivio, mode):
+    # One segment ahead the oracle's dynamics are exact: at every decision of a real
+    # session (a fixed zig-zag of rungs over a real 3G trace with stalls), the value of
+    # the rung then fetched is that segment's QoE_lin reward as qoe.metrics scores it.
+    # This pins the state the oracle reads from the simulator (link time, clock, buffer,
+    # stall flag) in both link models.
+    from player.imitation import LinkClock
+    from player.link import make_link
+    from player.optimum import action_values
+    from player.session import Session
+    from player.sim import drive
+    from qoe.metrics import per_segment_rewards
+
+    tr = load_trace(iter_trace_files(shared_path("traces", "hsdpa3g"))[4])
+    cfg = mode_config(mode)
+    link = LinkClock(make_link(mode, tr), latency_on_trace=mode == "default")
+    predicted = {}
+
+    class ZigZag:
+        name = "zigzag"
+
+        def decide(self, ctx):
+            rung = (0, 3, 5, 2, 4, 1)[ctx.segment_index % 6]
+            if ctx.last_rung is not None:
+                v = action_values(envivio, tr, cfg, segment_index=ctx.segment_index, link_time_s=link.position_s,
+                                  wall_s=ctx.now_s, buffer_s=ctx.buffer_s, last_rung=ctx.last_rung,
+                                  stalled=ctx.stalled, horizon=1, step_s=1e-6)
+                predicted[ctx.segment_index] = v[rung]
+            return rung
+
+    s = Session(envivio, ZigZag(), cfg, keep_events=False)
+    drive(s, link)
+    rewards = per_segment_rewards(s.record(), "lin")
+    assert sum(s.video.stalls[1:]) > 10  # the case has stalls
+    assert len(predicted) == len(rewards) - 1
+    for k, v in predicted.items():
+        assert v == pytest.approx(rewards[k], abs=1e-6), k
