@@ -253,3 +253,40 @@ def test_replay_keeps_carrying_sessions_in_order_listdir(envivio, tmp_path):
     assert [r["trace"] for r in rows1] == [os.path.splitext(os.path.basename(p))[0] for p in listed]
     for got, rw in zip(q1, ref_rewards):
         assert abs(got - reported_qoe(rw)) < 1e-6
+
+
+def test_cli_replay_with_quirks_matches_pensieve_and_reports_regret(envivio, tmp_path):
+    # As a user runs it: the quirks switch from the command line, in pensieve mode, the
+    # directory in os.listdir order (as Pensieve loads it), regret against the optimum.
+    import subprocess
+    import sys
+
+    from player.results import read_results
+
+    src = shared_path("traces", "belgium4g")
+    names = sorted(p.name for p in src.iterdir() if p.suffix == ".json")[:4]
+    d = tmp_path / "tr"
+    d.mkdir()
+    for name in reversed(names):
+        shutil.copy(src / name, d / name)
+    out = tmp_path / "res.csv"
+    spec = "robustmpc:pensieve_quirks=true"
+    r = subprocess.run(
+        [sys.executable, "-m", "player", "replay", "--trace", str(d), "--content", str(shared_path("content", "envivio.json")),
+         "--abr", f"{spec},throughput", "--mode", "pensieve", "--order", "listdir", "--regret", "lin", "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "regret" in r.stdout and "qoe_optimum" in r.stdout
+    rows = read_results(out)
+    listed = [os.path.splitext(n)[0] for n in os.listdir(d)]
+    quirky = {row["trace"]: row for row in rows if row["abr_spec"] == spec}
+    traces = [load_trace(d / f"{n}.json") for n in listed]
+    cols = [cooked_arrays(t) for t in traces]
+    sizes = {q: [int(x) for x in envivio.video.sizes_bytes[:, q]] for q in range(6)}
+    ref_rewards, _ = run_mpc([c[0] for c in cols], [c[1] for c in cols], sizes)
+    for name, rw in zip(listed, ref_rewards):
+        assert abs(quirky[name]["qoe_lin"] - reported_qoe(rw)) < 1e-6, name
+    for row in rows:
+        assert row["regret"] == pytest.approx(row["qoe_optimum"] - row["qoe_lin"])
+        assert row["regret"] >= -1e-9
