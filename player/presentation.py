@@ -95,7 +95,7 @@ class Track:
     # Where segments live, for HTTP drivers (None for titles with no source URLs, such as
     # Sabre movies or generated titles). Any object with ``media(index, rung) ->
     # SegmentRef`` and ``init(index, rung) -> SegmentRef | None``; manifests fill it
-    # (player.manifest.to_title). The session core never reads it.
+    # (player.manifest.titles). The session core never reads it.
     refs: Any = None
 
     def __post_init__(self) -> None:
@@ -132,6 +132,25 @@ class Track:
     @property
     def n_segments(self) -> int:
         return len(self.durations)
+
+    def extend(self, durations_s: Sequence[float], sizes_bytes: Any) -> None:
+        """Append segments (a live presentation grew). The lists the session core reads
+        (``size_rows``, ``durations``) grow in place, so a session playing this track
+        sees the new segments once told (``Session.live_grew``)."""
+        d = np.asarray(durations_s, dtype=np.float64).reshape(-1)
+        if d.size == 0:
+            return
+        s = np.asarray(sizes_bytes, dtype=np.int64).reshape(d.size, len(self.rungs))
+        if not np.all(np.isfinite(d)) or np.any(d <= 0) or np.any(s <= 0):
+            raise ContentError(f"{self.media} track: appended segments need positive durations and sizes")
+        nd = np.concatenate([self.segment_durations_s, d])
+        ns = np.vstack([self.sizes_bytes, s])
+        nd.setflags(write=False)
+        ns.setflags(write=False)
+        self.segment_durations_s = nd
+        self.sizes_bytes = ns
+        self.size_rows.extend(tuple(int(x) for x in row) for row in s)
+        self.durations.extend(float(x) for x in d)
 
     @property
     def n_rungs(self) -> int:

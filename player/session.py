@@ -263,6 +263,9 @@ class Session:
         self._first_ttfb: float | None = None
         self.end_reason: str | None = None
         self._abandon_check = cfg.abandonment
+        # A live presentation: its tracks grow (Track.extend, then live_grew) and the
+        # session does not end when it has loaded what exists so far; end_live() ends it.
+        self.live = False
         self._room_policy = cfg.wait_policy == "room"
         self._pensieve_policy = cfg.wait_policy == "pensieve"
         self._max_buffer_s = cfg.max_buffer_s
@@ -355,6 +358,8 @@ class Session:
             self._t = now
 
     def _all_loaded(self) -> bool:
+        if self.live:
+            return False  # a live presentation has more to come
         for p in self.pipelines:
             if p.next_index < p.end_index or p.inflight is not None:
                 return False
@@ -394,6 +399,8 @@ class Session:
         if p is None:
             if self._all_loaded():
                 return self._play_out()
+            if self.live and all(q.inflight is None for q in self.pipelines):
+                return Wait(now, "live edge")  # everything available is loaded
             # Another pipeline is downloading (concurrent HTTP driver): nothing to do.
             return Wait(now, "in flight")
         wu = self._wait_until
@@ -644,6 +651,18 @@ class Session:
             if p.media == media:
                 return p
         raise SessionError(f"no {media} pipeline")
+
+    def live_grew(self) -> None:
+        """The tracks of a live presentation have more segments (``Track.extend``)."""
+        cap = self.config.max_segments
+        for p in self.pipelines + self.text_pipelines:
+            end = p.track.n_segments
+            p.end_index = min(end, cap) if cap and p in self.pipelines else end
+            p.ctx.segment_count = p.end_index
+
+    def end_live(self) -> None:
+        """The live presentation has ended: what is loaded plays out, then the session ends."""
+        self.live = False
 
     def track(self, media: str) -> Track:
         """The Track a request's ``media`` refers to (drivers use it for ``segment_ref``)."""

@@ -41,7 +41,7 @@ def _one_line_error(r):
         ("", "file is empty"),
         ('[{"duration_ms": 1000, "bandwidth_kbps": -5, "latency_ms": 20}]', "negative"),
         ('[{"duration_ms": 1000, "bandwidth_kbps": NaN, "latency_ms": 20}]', "not a finite number"),
-        ("0 1.0\n2 2.0\n1 3.0\n", "increase"),
+        ("0 1.0\n2 2.0\n1 3.0\n", "decrease"),
     ],
 )
 def test_bad_trace_is_one_line(tmp_path, content, expect):

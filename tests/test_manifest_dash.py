@@ -99,8 +99,6 @@ def test_content_protection_recorded():
     ('<Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="x"/><Representation id="v" bandwidth="1"/></AdaptationSet></Period>',
      "SegmentTemplate", "neither @duration nor a SegmentTimeline"),
     ('<Period duration="PT1X"><AdaptationSet/></Period>', "Period[1]@duration", "not an ISO 8601 duration"),
-    ('<Period><AdaptationSet mimeType="video/mp4"><Representation id="v"><SegmentTemplate media="x" duration="2"/></Representation></AdaptationSet></Period>',
-     "@bandwidth", "no @bandwidth"),
 ])
 def test_errors_name_the_element(body, where, what):
     with pytest.raises(ManifestError) as e:
@@ -113,7 +111,7 @@ def test_expansion_limits():
     huge_r = mpd('<Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="x"><SegmentTimeline>'
                  '<S d="1" r="99999999999"/></SegmentTimeline></SegmentTemplate><Representation id="v" bandwidth="1"/></AdaptationSet></Period>',
                  attrs='type="static"')
-    with pytest.raises(ManifestError, match="more than 1000000 segments"):
+    with pytest.raises(ManifestError, match=f"more than {Limits().max_segments} segments"):
         parse_manifest(huge_r, "a.mpd")
     long = mpd('<Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="x" duration="1"/>'
                '<Representation id="v" bandwidth="1"/></AdaptationSet></Period>', attrs='type="static" mediaPresentationDuration="P100Y"')

@@ -135,3 +135,23 @@ def test_bb_matches_reference_on_cooked_file_with_offset_start(envivio, tmp_path
     ref_rewards, _ = run_bb([times], [bws], video_size)
     s = simulate(envivio, tr, create("bba", mode="pensieve"), mode="pensieve")
     assert abs(qoe(s.record(), "lin", drop_first=True) - reported_qoe(ref_rewards[0])) < 1e-6
+
+
+def test_repeated_cooked_times_match_the_reference(envivio, tmp_path):
+    # Zero-length intervals (a time repeated on two lines) carry nothing; Pensieve steps
+    # over them, and so must we, number for number.
+    rng = np.random.default_rng(5)
+    t = np.cumsum(rng.uniform(0.3, 1.2, 200))
+    t[50] = t[49]
+    t[120] = t[119]
+    t = np.concatenate(([0.0], t))
+    bw = rng.uniform(0.2, 5.0, t.size)
+    p = tmp_path / "repeats"
+    p.write_text("".join(f"{float(a)!r} {float(b)!r}\n" for a, b in zip(t, bw)))
+    tr = load_trace(p)
+    assert tr.n_entries == t.size - 1 - 2
+    times, bws = cooked_arrays(tr)
+    video_size = {q: [int(x) for x in envivio.video.sizes_bytes[:, q]] for q in range(6)}
+    ref_rewards, _ = run_bb([times], [bws], video_size)
+    s = simulate(envivio, tr, create("bba", mode="pensieve"), mode="pensieve")
+    assert abs(qoe(s.record(), "lin", drop_first=True) - reported_qoe(ref_rewards[0])) < 1e-6

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BROKEN = {
     "empty.json": (b"", None, "empty"),
     "blank.txt": (b"  \n\n \n", None, "empty"),
-    "cooked-unsorted.log": (b"0 1.0\n2 1.5\n1 2.0\n", 3, "increase"),
+    "cooked-unsorted.log": (b"0 1.0\n2 1.5\n1 2.0\n", 3, "decrease"),
     "cooked-negative.log": (b"0 1.0\n1 -0.5\n", 2, "negative"),
     "cooked-nan.log": (b"0 1.0\n1 nan\n", 2, "finite"),
     "cooked-word.log": (b"0 1.0\n1 fast\n", 2, "not a number"),

@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "player.cli.inspect_cmd",
     "player.cli.traces_cmd",
     "player.cli.tui_cmd",
+    "player.cli.serve_cmd",
+    "player.cli.play_cmd",
 ]
 
 

@@ -75,7 +75,8 @@ def _print(f: dict) -> None:
             for r in f[media]:
                 res = f"{r['width']}x{r['height']}" if r["width"] and r["height"] else "-"
                 avg = r["average_bandwidth_bps"]
-                t.add_row(f"{r['bandwidth_bps'] / 1000:g}", f"{avg / 1000:g}" if avg else "-", res,
+                bw = r["bandwidth_bps"]
+                t.add_row(f"{bw / 1000:g}" if bw is not None else "-", f"{avg / 1000:g}" if avg else "-", res,
                           r["codecs"] or "-", _fmt(r["frame_rate"]), str(r["id"] or "-"))
             con.print(t)
     if f["text"]:

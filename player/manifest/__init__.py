@@ -65,6 +65,6 @@ def parse_manifest(data: bytes | str, source: str, *, url: str | None = None, li
 
 
 def to_title(manifest: Manifest, **kwargs):  # type: ignore[no-untyped-def]
-    from player.manifest.to_title import manifest_to_title
+    from player.manifest.titles import manifest_to_title
 
     return manifest_to_title(manifest, **kwargs)

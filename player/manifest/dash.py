@@ -12,6 +12,16 @@ ContentProtection, and the dynamic-MPD fields a live client needs.
 Tolerated, with a warning in ``Manifest.warnings``:
 
 - the legacy namespace ``urn:mpeg:DASH:schema:MPD:2011`` (upper case) or none at all;
+- a namespace prefix used but never declared (``yt:...``, ``scte35:Signal``): the document
+  is read with namespace processing off, as ExoPlayer's parser reads it;
+- an empty SegmentTimeline or SegmentList (a live Period that has no segment yet): no segments;
+- lower-case duration designators (``PT1M00s``): read as upper case;
+- a remote (``xlink:href``) Period: kept with its timing and no AdaptationSet
+  (``Period.remote_href``); a remote AdaptationSet: skipped (parsing fetches nothing);
+- ``@bandwidth="0"`` (schema-valid) or no ``@bandwidth`` at all (required, but every major
+  player loads such MPDs): the rung is listed, its bitrate 0 / unknown (null in facts);
+- a static MPD with neither ``@mediaPresentationDuration`` nor a last ``Period@duration``:
+  the last Period ends where its segments end;
 - attributes ``mpegdash`` would choke on but that playback does not need (a non-numeric
   ``AdaptationSet@id``, ``Event@id``...): dropped before ``mpegdash`` sees them;
 - a SegmentTimeline that ends before its Period (segments as listed) or runs past it
@@ -25,31 +35,34 @@ Tolerated, with a warning in ``Manifest.warnings``:
 Rejected with a ManifestError naming the element path and attribute: not XML, entity
 declarations, a root that is not ``MPD``, malformed numbers, durations, dates, booleans
 or byte ranges in attributes playback needs, ``timescale``/``S@d`` of 0, ``S@r < -1``,
-a SegmentTemplate with neither ``@duration`` nor a SegmentTimeline, a video or audio
-Representation without ``@bandwidth``, Periods out of order, and any expansion over the
+a SegmentTemplate without ``@media`` or with neither ``@duration`` nor a SegmentTimeline,
+Periods out of order, byte ranges past byte 2**53 - 1, and any expansion over the
 :class:`~player.manifest.errors.Limits`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 from xml.dom import minidom
 
 from mpegdash.nodes import MPEGDASH
 
-from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
+from player.manifest.codecs import media_of
+from player.manifest.errors import DEFAULT_LIMITS, MAX_BYTE_POSITION, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, IMAGE, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
     PendingFetch, Period, Representation, Segments, TemplateLocator,
 )
 from player.manifest.template import UrlTemplate, url_filler
 from player.manifest.timeline import Timing, expand_timeline, regular_count
-from player.manifest.urls import resolve, source_url
-from player.manifest.xml import Attrs, child, children, load_dom, text_of
+from player.manifest.urls import clean_reference, resolve, source_url
+from player.manifest.xml import BULK_REF, AttrMap, Attrs, Bulk, child, children, load_dom, text_of
 from player.presentation import SegmentRef
 
 MPD_NAMESPACES = ("urn:mpeg:dash:schema:mpd:2011", "urn:mpeg:DASH:schema:MPD:2011")
 TRICK_MODE_SCHEME = "http://dashif.org/guidelines/trickmode"
+RESOLVE_TO_ZERO = "urn:mpeg:dash:resolve-to-zero:2013"
 _SEGMENT_KINDS = ("SegmentTemplate", "SegmentList", "SegmentBase")
 
 # Attributes mpegdash converts with int()/float() and that playback does not need: when
@@ -73,6 +86,9 @@ _MPEGDASH_NONESSENTIAL: dict[str, dict[str, type]] = {
     "SegmentList": {"availabilityTimeOffset": float},
     "Subset": {"contains": list},
 }
+_RANGE_FAST = re.compile(r"([0-9]{1,19})-([0-9]{1,19})\Z").match  # "first-last", the common spelling
+_DIGITS = re.compile(r"[0-9]+\Z").match  # ASCII digits only (str.isdigit() also takes "²")
+_TYPE_NAMES = {int: "an integer", float: "a number", list: "a list of integers"}
 # Attributes mpegdash converts that playback needs: checked by our strict readers, which
 # raise a located error, before mpegdash sees them.
 _MPEGDASH_ESSENTIAL: dict[str, tuple[str, ...]] = {
@@ -98,28 +114,40 @@ class _MpdReader(Reader):
         self.data = data
         self.total_segments = 0
         self.n_reps = 0
+        self._timelines: dict[tuple, Timing] = {}
+        self.bulk = Bulk()
 
     def attrs(self, el: minidom.Element, where: str) -> Attrs:
-        return Attrs(el, where, self.source, self.limits)
+        return Attrs(el, where, self.source, self.limits, self.warn)
 
     # ------------------------------------------------------------------ document
     def read(self) -> Manifest:
-        dom = load_dom(self.data, self.source, self.limits)
+        dom = load_dom(self.data, self.source, self.limits, self.warn, self.bulk)
         root = dom.documentElement
         if root is None or root.localName != "MPD":
             name = root.localName if root is not None else "nothing"
             raise ManifestError(f"root element is <{name}>, not <MPD>: not a DASH manifest", self.source)
-        ns = root.namespaceURI
+        # Without namespace processing (see load_dom) namespace declarations are plain attributes.
+        prefix = root.tagName.rpartition(":")[0]
+        ns = root.namespaceURI or root.getAttribute(f"xmlns:{prefix}" if prefix else "xmlns") or None
         if ns not in MPD_NAMESPACES:
             self.warn(f"MPD: namespace {ns!r} is not the DASH namespace; read as DASH anyway")
         elif ns != MPD_NAMESPACES[0]:
             self.warn(f"MPD: legacy namespace {ns}")
-        self._prepare_for_mpegdash(root, "MPD")
-        mpd = MPEGDASH()
+        # SegmentTimeline and SegmentURL subtrees are read by us alone (from the DOM or the
+        # pre-scan), and EventStreams not at all: mpegdash would build an object per S
+        # element or Event (and our pre-check would walk them) for nothing. They are taken
+        # out of the tree while mpegdash reads it and put back in place afterwards.
+        detached = _detach(root, ("SegmentTimeline", "SegmentURL", "SegmentURLs", "EventStream"))
         try:
-            mpd.parse(root)
-        except Exception as e:  # mpegdash gives no location; our checks above should prevent this
-            raise ManifestError(f"mpegdash could not read the MPD ({type(e).__name__}: {e})", self.source) from None
+            self._prepare_for_mpegdash(root, "MPD")
+            mpd = MPEGDASH()
+            try:
+                mpd.parse(root)
+            except Exception as e:  # mpegdash gives no location; our checks above should prevent this
+                raise ManifestError(f"mpegdash could not read the MPD ({type(e).__name__}: {e})", self.source) from None
+        finally:
+            _reattach(detached)
         return self._manifest(mpd, root)
 
     def _prepare_for_mpegdash(self, el: minidom.Element, where: str) -> None:
@@ -127,7 +155,7 @@ class _MpdReader(Reader):
         stack = [(el, where)]
         while stack:
             node, path = stack.pop()
-            name = node.localName
+            name = node.tagName.rpartition(":")[2]  # minidom's localName costs an exception a call
             for attr in _MPEGDASH_ESSENTIAL.get(name, ()):
                 if node.hasAttribute(attr):
                     a = self.attrs(node, path)
@@ -141,20 +169,21 @@ class _MpdReader(Reader):
                     try:
                         if typ is list:
                             [int(x) for x in v.replace(",", " ").split(" ") if x != ""]
-                            if "" in __import__("re").split(r"[, ]", v):
+                            if "" in re.split(r"[, ]", v):
                                 raise ValueError
                         else:
                             typ(v)
                     except (ValueError, OverflowError):
-                        self.warn(f"{path}@{attr}: {v!r} is not a {typ.__name__}; read as text")
+                        self.warn(f"{path}@{attr}: {v!r} is not {_TYPE_NAMES[typ]}; read as text")
                         node.removeAttribute(attr)
                         node.setAttribute(f"x-abrlab-{attr}", v)  # mpegdash never reads it; we do
             counts: dict[str, int] = {}
             for c in node.childNodes:
-                if c.nodeType == c.ELEMENT_NODE:
-                    counts[c.localName] = counts.get(c.localName, 0) + 1
-                    cid = c.getAttribute("id") if c.hasAttribute("id") else ""
-                    stack.append((c, f"{path}/{c.localName}[{counts[c.localName]}]" + (f"(id={cid})" if cid else "")))
+                if c.nodeType == 1:
+                    local = c.tagName.rpartition(":")[2]
+                    counts[local] = counts.get(local, 0) + 1
+                    cid = c.getAttribute("id")
+                    stack.append((c, f"{path}/{local}[{counts[local]}]" + (f"(id={cid})" if cid else "")))
 
     def _manifest(self, mpd: MPEGDASH, root: minidom.Element) -> Manifest:
         a = self.attrs(root, "MPD")
@@ -185,6 +214,8 @@ class _MpdReader(Reader):
         periods = []
         for i, (pel, pnode, (start, dur)) in enumerate(zip(period_els, mpd.periods or [], timing)):
             periods.append(self._period(pel, pnode, i, start, dur, base, dynamic))
+        if not dynamic and mpd_duration is None and periods and periods[-1].duration_s is None:
+            self._period_end_from_segments(periods[-1])
         if mpd_duration is not None:
             duration = mpd_duration
         elif not dynamic and periods and periods[-1].duration_s is not None:
@@ -234,6 +265,21 @@ class _MpdReader(Reader):
                 self.warn("MPD: the last Period starts at or after mediaPresentationDuration")
         return list(zip(starts, durs))
 
+    def _period_end_from_segments(self, period: Period) -> None:
+        """A static MPD with neither @mediaPresentationDuration nor a last Period@duration
+        (ISO/IEC 23009-1 requires one of them) still lists its segments: the Period ends
+        where its longest audio or video Representation ends, which is where Shaka's
+        timeline ends too. dash.js refuses such an MPD; we take the segments' word for it."""
+        ends = [r.segments.start_s + r.segments.total_s
+                for a in period.adaptation_sets if a.content_type in (VIDEO, AUDIO)
+                for r in a.representations
+                if r.segments is not None and r.segments.open_duration_s is None and r.segments.durations_s]
+        if not ends:
+            return
+        period.duration_s = max(ends)
+        self.warn(f"{period.where}: static MPD with no mediaPresentationDuration and no Period@duration; "
+                  f"the Period ends with its segments at {period.duration_s:g} s")
+
     @staticmethod
     def _period_where(el: minidom.Element, i: int) -> str:
         pid = el.getAttribute("id") if el.hasAttribute("id") else None
@@ -251,8 +297,17 @@ class _MpdReader(Reader):
     # ------------------------------------------------------------------ period
     def _period(self, el: minidom.Element, node: Any, i: int, start: float, dur: float | None, base: str, dynamic: bool) -> Period:
         where = self._period_where(el, i)
-        if el.hasAttribute("xlink:href") or el.hasAttribute("href"):
-            raise ManifestError("remote Periods (xlink:href) are not supported", self.source, where)
+        href = _xlink_href(el)
+        if href is not None:
+            # ISO/IEC 23009-1 5.5: the Period's content lives at href (resolved on load or
+            # on request). We read no sub-resources while parsing: the Period is kept, with
+            # its timing and no AdaptationSet, and says so.
+            if href.strip() == RESOLVE_TO_ZERO:
+                self.warn(f"{where}: xlink:href resolves to zero; the Period is empty")
+            else:
+                self.warn(f"{where}: remote Period (xlink:href={href.strip()!r}) not fetched; its content is unknown")
+            return Period(id=node.id, start_s=start, duration_s=dur, adaptation_sets=[], where=where,
+                          remote_href=href.strip() or None)
         pbase = self._base_url(el, base, where)
         psegs = {k: child(el, k) for k in _SEGMENT_KINDS}
         sets = []
@@ -269,11 +324,19 @@ class _MpdReader(Reader):
                         psegs: dict[str, minidom.Element | None], period_dur: float | None, dynamic: bool) -> AdaptationSet | None:
         aid = el.getAttribute("id") or el.getAttribute("x-abrlab-id") or None
         where = f"{pwhere}/AdaptationSet[{j + 1}]" + (f"(id={aid})" if aid else "")
+        href = _xlink_href(el)
+        if href is not None:
+            self.warn(f"{where}: remote AdaptationSet (xlink:href={href.strip()!r}) not fetched; skipped")
+            return None
         rep_els = children(el, "Representation")
         ctype = self._content_type(el, node, rep_els)
         roles = tuple(r.value for r in (node.roles or []) if r.value)
-        essentials = [d for d in children(el, "EssentialProperty")]
-        trick = any((d.getAttribute("schemeIdUri") or "") == TRICK_MODE_SCHEME for d in essentials)
+        # DASH-IF IOP 3.2.9 signals a trick-mode set with an EssentialProperty; packagers
+        # also use a SupplementalProperty, which ExoPlayer treats the same way
+        # (DashManifestParser.parseRoleFlagsFromProperties over both, scheme compared
+        # case-insensitively): never a main ladder rung.
+        props = children(el, "EssentialProperty") + children(el, "SupplementalProperty")
+        trick = any((d.getAttribute("schemeIdUri") or "").strip().lower() == TRICK_MODE_SCHEME for d in props)
         if ctype is None:
             self.warn(f"{where}: cannot tell the content type (no contentType, mimeType or codecs); skipped")
             return None
@@ -316,9 +379,9 @@ class _MpdReader(Reader):
         major = mime.split("/")[0] if mime else ""
         if major in (VIDEO, AUDIO, TEXT, IMAGE):
             return major
-        if mime in ("application/ttml+xml", "application/x-sami", "application/x-subrip"):
-            return TEXT
-        if any(c in codecs for c in ("wvtt", "stpp", "ttml", "tx3g", "vtt")):
+        if mime in ("application/ttml+xml", "application/x-sami", "application/x-subrip", "application/x-rawcc"):
+            return TEXT  # x-rawcc: raw CEA-608/708 caption samples (ExoPlayer's MimeTypes)
+        if any(c in codecs for c in ("wvtt", "stpp", "ttml", "tx3g", "vtt", "cea608", "cea708")):
             return TEXT
         comps = [c.getAttribute("contentType").strip().lower() for c in children(el, "ContentComponent") if c.hasAttribute("contentType")]
         if VIDEO in comps:
@@ -327,11 +390,9 @@ class _MpdReader(Reader):
             return AUDIO
         if TEXT in comps:
             return TEXT
-        first = codecs.split(",")[0].strip().split(".")[0]
-        if first in ("avc1", "avc3", "hvc1", "hev1", "vp8", "vp9", "vp09", "av01", "dvh1", "dvhe", "mp4v"):
-            return VIDEO
-        if first in ("mp4a", "ac-3", "ec-3", "ac-4", "opus", "vorbis", "flac", "dtsc", "dtse", "mha1", "mhm1"):
-            return AUDIO
+        by_codec = media_of(codecs)  # a muxed "mp4a...,avc1..." list is video
+        if by_codec in (VIDEO, AUDIO):
+            return by_codec
         for role in children(el, "Role"):
             if role.getAttribute("value") in ("subtitle", "caption", "forced-subtitle"):
                 return TEXT
@@ -362,10 +423,18 @@ class _MpdReader(Reader):
         a = self.attrs(el, where)
         aa = self.attrs(ael, awhere)
         bandwidth = a.uint("bandwidth", maximum=10**12)
-        if bandwidth is None or bandwidth == 0:
+        missing_bandwidth = bandwidth is None
+        if bandwidth is None:
+            # Required by the schema, yet ExoPlayer, Shaka and dash.js all load such an MPD
+            # (ExoPlayer's own test MPDs omit it): the rung is listed with an unknown
+            # bitrate (null in inspect's JSON), and playback sizes it from its segments
+            # when they are known, else says it cannot.
             if ctype in (VIDEO, AUDIO):
-                raise ManifestError("Representation has no @bandwidth (required)", self.source, where + "@bandwidth")
-            bandwidth = bandwidth or 0
+                self.warn(f"{where}: no @bandwidth (required); the rung's bitrate is unknown")
+            bandwidth = 0
+        elif bandwidth == 0 and ctype in (VIDEO, AUDIO):
+            # Schema-valid (xs:unsignedInt) and seen in ExoPlayer's test MPDs.
+            self.warn(f"{where}@bandwidth: 0; the rung's bitrate is unknown")
         width = a.uint("width", maximum=100_000)
         height = a.uint("height", maximum=100_000)
         if width is None:
@@ -381,6 +450,8 @@ class _MpdReader(Reader):
             mime_type=node.mime_type or anode.mime_type, where=where,
             content_protection=aprot + self._protection(node.content_protections, el),
         )
+        if missing_bandwidth:
+            rep.extra["bandwidth_missing"] = True
         base = self._base_url(el, abase, where)
         rsegs = {kd: child(el, kd) for kd in _SEGMENT_KINDS}
         self._segments(rep, base, (psegs, asegs, rsegs), (f"{awhere.rsplit('/', 1)[0]}", awhere, where), ctype, period_dur, dynamic)
@@ -414,14 +485,15 @@ class _MpdReader(Reader):
             for name, value in el.attributes.items():
                 merged[name] = (value, w)
             for cname in ("SegmentTimeline", "Initialization", "RepresentationIndex", "SegmentURL"):
-                found = children(el, cname)
+                found = self._segment_urls(el) if cname == "SegmentURL" else children(el, cname)
                 if found:
-                    kids[cname] = [(c, f"{w}/{cname}[{i + 1}]") for i, c in enumerate(found)]
-        # One element carrying all the merged attributes, so typed reads name the right place.
-        view = minidom.Document().createElement(kind)
-        for name, (value, _w) in merged.items():
-            view.setAttribute(name, value)
-        a = Attrs(view, where, self.source, self.limits)
+                    # (element, path) pairs; a SegmentList's URLs keep (element, list path, index)
+                    # so that 100,000 of them do not cost 100,000 path strings up front.
+                    kids[cname] = ([(c, w, i) for i, c in enumerate(found)] if cname == "SegmentURL"
+                                   else [(c, f"{w}/{cname}[{i + 1}]") for i, c in enumerate(found)])
+        # One view carrying all the merged attributes, so typed reads name the right place.
+        view = AttrMap({name: value for name, (value, _w) in merged.items()})
+        a = Attrs(view, where, self.source, self.limits, self.warn)  # type: ignore[arg-type]
         timescale = a.uint("timescale", positive=True) or 1
         pto = a.uint("presentationTimeOffset") or 0
         init = self._init_ref(kids, base, rep, a, kind)
@@ -450,17 +522,40 @@ class _MpdReader(Reader):
         if "SegmentTimeline" not in kids:
             return None
         tl, w = kids["SegmentTimeline"][0]
+        # A timeline at AdaptationSet or Period level is shared by every Representation
+        # under it: expand it once per (element, timing) and hand out copies.
+        key = (id(tl), timescale, pto, period_dur)
+        cached = self._timelines.get(key)
+        if cached is not None:
+            return Timing(list(cached.times), list(cached.durations), cached.nominal_max, cached.open_ended)
         entries = []
-        for i, s in enumerate(children(tl, "S")):
+        ref = tl.getAttribute(BULK_REF)
+        s_elements = [AttrMap(a) for a in self.bulk.timelines[int(ref)]] if ref else children(tl, "S")
+        if len(s_elements) > self.limits.max_timeline_entries:
+            raise ManifestError(f"{len(s_elements)} S elements (limit {self.limits.max_timeline_entries})", self.source, w)
+        for i, s in enumerate(s_elements):
+            # The common case (plain unsigned t/d, small r) without the per-attribute
+            # machinery; anything unusual goes through Attrs for a located error.
+            t, d, r = s.getAttribute("t"), s.getAttribute("d"), s.getAttribute("r")
+            if _DIGITS(d) and (not t or _DIGITS(t)) and (not r or r == "-1" or _DIGITS(r)) and len(r) < 12:
+                entries.append((int(t) if t else None, int(d), int(r) if r else 0, w, i))
+                continue
             sw = f"{w}/S[{i + 1}]"
             sa = self.attrs(s, sw)
-            d = sa.uint("d")
-            if d is None:
+            dv = sa.uint("d")
+            if dv is None:
                 raise ManifestError("S has no @d (required)", self.source, sw)
-            entries.append((sa.uint("t"), d, sa.int("r", minimum=-(2**31), maximum=2**63) or 0, sw))
-            if len(entries) > self.limits.max_timeline_entries:
-                raise ManifestError(f"more than {self.limits.max_timeline_entries} S elements", self.source, w)
-        return expand_timeline(entries, timescale, pto, period_dur, self.limits, self.source, self.warn, w)
+            entries.append((sa.uint("t"), dv, sa.int("r", minimum=-(2**31), maximum=2**63) or 0, w, i))
+        tm = expand_timeline(entries, timescale, pto, period_dur, self.limits, self.source, self.warn, w)
+        self._timelines[key] = tm
+        return Timing(list(tm.times), list(tm.durations), tm.nominal_max, tm.open_ended)
+
+    def _segment_urls(self, seg_list: minidom.Element) -> list:
+        """A SegmentList's SegmentURLs: from the pre-scan (see xml.Bulk) or the DOM."""
+        holder = child(seg_list, "SegmentURLs")
+        if holder is not None and holder.getAttribute(BULK_REF):
+            return [AttrMap(a) for a in self.bulk.segment_urls[int(holder.getAttribute(BULK_REF))]]
+        return children(seg_list, "SegmentURL")
 
     def _segment_template(self, rep: Representation, base: str, a: Attrs, kids: dict, init: SegmentRef | None,
                           timescale: int, pto: int, period_dur: float | None, dynamic: bool, where: str) -> None:
@@ -481,7 +576,7 @@ class _MpdReader(Reader):
                 start_s=(tm.times[0] - pto) / timescale if tm.times else 0.0, init=init, kind="timeline",
                 first_number=start_number, timescale=timescale, times=tm.times, pto=pto,
             )
-            segs.nominal_duration_s = tm.nominal_max / timescale
+            segs.nominal_duration_s = tm.nominal_max / timescale if tm.nominal_max else None
             if tm.open_ended:
                 segs.open_duration_s = tm.durations[-1] / timescale if tm.durations else None
             rep.segments = segs
@@ -516,11 +611,15 @@ class _MpdReader(Reader):
         if len(urls_els) > self.limits.max_segments:
             raise ManifestError(f"SegmentList has {len(urls_els)} SegmentURLs (limit {self.limits.max_segments})", self.source, where)
         urls, ranges = [], []
-        for el, w in urls_els:
-            ua = self.attrs(el, w)
-            media = ua.str("media")
-            urls.append(resolve(base, media) if media else base)
-            ranges.append(ua.byte_range("mediaRange"))
+        for el, lw, i in urls_els:
+            media = el.getAttribute("media").strip()
+            urls.append(clean_reference(media)[0] if media else "")  # resolved against base on demand
+            mr = el.getAttribute("mediaRange")
+            m = _RANGE_FAST(mr) if mr else None
+            if m and int(m.group(1)) <= int(m.group(2)) <= MAX_BYTE_POSITION:
+                ranges.append((int(m.group(1)), int(m.group(2))))
+            else:  # absent, or to be refused with its place named
+                ranges.append(self.attrs(el, f"{lw}/SegmentURL[{i + 1}]").byte_range("mediaRange"))
         n = len(urls)
         start_number = a.uint("startNumber")
         start_number = 1 if start_number is None else start_number
@@ -539,12 +638,14 @@ class _MpdReader(Reader):
             if duration is None:
                 if n == 1 and period_dur is not None:
                     duration_s = period_dur
+                elif n == 0:
+                    duration_s = 0.0  # an empty list: no segments, no duration needed (warned below)
                 else:
                     raise ManifestError("SegmentList has neither @duration nor a SegmentTimeline", self.source, where)
             else:
                 duration_s = duration / timescale
             durs = [duration_s] * n
-            nominal = duration_s
+            nominal = duration_s or None
             kind = "list"
             if period_dur is not None and n * duration_s > period_dur + 1e-6 and n > 1:
                 self.warn(f"{where}: {n} segments of {duration_s:g} s run past the {period_dur:g} s Period; all kept")
@@ -553,7 +654,7 @@ class _MpdReader(Reader):
         sizes = None
         if n and all(r is not None for r in ranges[:n]):
             sizes = [r[1] - r[0] + 1 for r in ranges[:n]]  # type: ignore[index]
-        segs = Segments(durs, ListLocator(urls[:n], ranges[:n]), init=init, kind=kind, sizes_bytes=sizes,
+        segs = Segments(durs, ListLocator(urls[:n], ranges[:n], base=base), init=init, kind=kind, sizes_bytes=sizes,
                         first_number=start_number, timescale=timescale,
                         times=tm.times[:n] if tm is not None else None, pto=pto)
         segs.nominal_duration_s = nominal
@@ -588,6 +689,39 @@ class _MpdReader(Reader):
             rep.segments = segs
             return
         rep.pending = PendingFetch(base, (0, 64 * 1024 - 1), "sidx-search", where)
+
+
+def _detach(root: minidom.Element, names: tuple[str, ...]) -> list[tuple[minidom.Node, int, minidom.Node]]:
+    """Remove every element named in ``names`` (with its subtree) from the tree; return
+    what :func:`_reattach` needs to put each back at its place."""
+    removed = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for idx in range(len(node.childNodes) - 1, -1, -1):  # backwards: indexes stay valid
+            c = node.childNodes[idx]
+            if c.nodeType != c.ELEMENT_NODE:
+                continue
+            if c.tagName.rpartition(":")[2] in names:
+                node.removeChild(c)
+                removed.append((node, idx, c))
+            else:
+                stack.append(c)
+    return removed
+
+
+def _reattach(removed: list[tuple[minidom.Node, int, minidom.Node]]) -> None:
+    for parent, idx, node in reversed(removed):
+        ref = parent.childNodes[idx] if idx < len(parent.childNodes) else None
+        parent.insertBefore(node, ref)
+
+
+def _xlink_href(el: minidom.Element) -> str | None:
+    """``xlink:href`` whatever prefix the document bound the XLink namespace to."""
+    for name, value in el.attributes.items():
+        if name == "href" or name.endswith(":href"):
+            return value
+    return None
 
 
 def _is_uint(v: str) -> bool:

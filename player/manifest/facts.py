@@ -2,10 +2,15 @@
 
 Conventions (they match the INDEX of real manifests in ../shared/manifests):
 
-- ``video``: the video Representations of the *first* Period (all video AdaptationSets,
+- ``video``: the video Representations of the *first* Period (the first whose content is
+  in the MPD: not an unfetched xlink Period) (all video AdaptationSets,
   trick-mode sets excluded), ascending by bandwidth; for an HLS master, every
   ``#EXT-X-STREAM-INF`` variant (audio-only ones included, as the master lists them); for
-  an HLS media playlist, none (a media playlist has no ladder).
+  an HLS media playlist, none (a media playlist has no ladder). A rung's ``codecs`` is
+  the attribute exactly as the manifest gives it (``@codecs``, or an HLS variant's whole
+  ``CODECS`` list, which also names the audio codec); ``video_codec`` is the video part
+  of it (``avc1.64001f`` of ``CODECS="mp4a.40.2,avc1.64001f"``), the whole list when none
+  of it is video (an audio-only variant).
 - ``segment_duration_s`` and ``first_video_segments`` describe the lowest video rung of
   the first Period (with no video, the first audio Representation); for an HLS media
   playlist, the playlist itself. ``segment_duration_s`` is the nominal segment length:
@@ -23,28 +28,39 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from player.manifest.codecs import video_codecs
 from player.manifest.errors import ManifestError
 from player.manifest.live import dash_window, hls_target_s, next_refresh_s
-from player.manifest.model import AUDIO, TEXT, VIDEO, Manifest, Representation
+from player.manifest.model import AUDIO, TEXT, VIDEO, Manifest, Period, Representation
 
 
-def _rung(r: Representation) -> dict[str, Any]:
+def _rung(r: Representation, media: str = VIDEO) -> dict[str, Any]:
     return {
-        "bandwidth_bps": r.bandwidth_bps,
+        "bandwidth_bps": None if r.extra.get("bandwidth_missing") else r.bandwidth_bps,
         "average_bandwidth_bps": r.average_bandwidth_bps,
         "width": r.width,
         "height": r.height,
+        # As written: the manifest's own string is the least surprising fact to report.
         "codecs": r.codecs,
+        # The video part of it: "avc1.64001f" of "mp4a.40.2,avc1.64001f".
+        "video_codec": video_codecs(r.codecs) if media == VIDEO else r.codecs,
         "frame_rate": r.frame_rate,
         "id": r.id,
     }
 
 
+def first_period(m: Manifest) -> Period | None:
+    """The Period the ladder facts describe: the first one whose content is in the
+    manifest (a remote xlink Period that was not fetched says nothing about the ladder)."""
+    local = [p for p in m.periods if p.remote_href is None]
+    return (local or m.periods or [None])[0]
+
+
 def reference_rung(m: Manifest) -> tuple[Representation | None, str | None]:
     """The Representation whose segments ``inspect`` describes, and its media type."""
-    if not m.periods:
+    p = first_period(m)
+    if p is None:
         return None, None
-    p = m.periods[0]
     if m.format == "hls" and m.kind == "media":
         return p.adaptation_sets[0].representations[0], VIDEO
     videos = [r for a in p.of_type(VIDEO) for r in a.representations]
@@ -58,7 +74,7 @@ def reference_rung(m: Manifest) -> tuple[Representation | None, str | None]:
 
 def manifest_facts(m: Manifest, now_s: float | None = None) -> dict[str, Any]:
     """One JSON-ready dict; ``now_s`` (epoch seconds) adds the live window when live."""
-    p0 = m.periods[0] if m.periods else None
+    p0 = first_period(m)
     videos: list[Representation] = []
     if p0 is not None and not (m.format == "hls" and m.kind == "media"):
         videos = sorted((r for a in p0.of_type(VIDEO) for r in a.representations), key=lambda r: r.bandwidth_bps)
@@ -93,7 +109,7 @@ def manifest_facts(m: Manifest, now_s: float | None = None) -> dict[str, Any]:
                      "content_protection": sorted({c.system or c.scheme_id_uri for c in a.content_protection})}
             out["adaptation_sets"].append(entry)
             if a.content_type == AUDIO:
-                out["audio"].extend(dict(_rung(r), lang=a.lang) for r in a.representations)
+                out["audio"].extend(dict(_rung(r, AUDIO), lang=a.lang) for r in a.representations)
             elif a.content_type == TEXT:
                 out["text"].extend({"id": r.id, "lang": a.lang, "roles": list(a.roles), "codecs": r.codecs,
                                     "mime_type": r.mime_type or a.mime_type} for r in a.representations)

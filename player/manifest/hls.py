@@ -14,7 +14,9 @@ runs first and afterwards, because ``m3u8`` loses or breaks on things real playl
 - it does not say which ``#EXT-X-KEY`` encrypts the ``#EXT-X-MAP`` init segment (the key
   in effect at the MAP line does, RFC 8216 4.3.2.5);
 - it keeps a trailing ``#EXTINF`` with no URI and the partial segment an LL-HLS playlist
-  ends with as segments (neither can be fetched whole: we drop them and record the parts).
+  ends with as segments (neither can be fetched whole: we drop them and record the parts);
+- it ignores ``#EXT-X-DEFINE``: we substitute ``{$var}`` references first (``NAME``/``VALUE``,
+  ``QUERYPARAM`` from the playlist URL, ``IMPORT`` from the master when resolving).
 
 Tolerated with a warning: comment or blank lines before ``#EXTM3U`` (and a UTF-8 BOM); a
 non-integer ``#EXT-X-TARGETDURATION``; no target duration (the longest ``#EXTINF`` is
@@ -22,7 +24,8 @@ used); ``#EXTINF`` longer than the target duration; Windows paths as URIs; unkno
 and IPTV extensions (``#EXTVLCOPT``, ``#EXTGRP``); an I-frame stream with a bad
 ``BANDWIDTH`` (recorded without it: I-frame streams are never played); optional
 attributes with bad values (``AVERAGE-BANDWIDTH``, ``RESOLUTION``, ``FRAME-RATE``:
-dropped); a variant that references an undefined ``AUDIO``/``SUBTITLES`` group.
+dropped); a variant that references an undefined ``AUDIO``/``SUBTITLES`` group; a
+reference to an undefined variable (kept as written, as ExoPlayer and video.js do).
 
 Rejected (ManifestError naming the line): binary data, no ``#EXTM3U``, master and media
 tags in one playlist, a bad or negative ``#EXTINF``, a bad ``#EXT-X-MEDIA-SEQUENCE`` or
@@ -34,12 +37,13 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
 import m3u8
 
-from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError, Reader
+from player.manifest.errors import DEFAULT_LIMITS, MAX_BYTE_POSITION, Limits, ManifestError, Reader
 from player.manifest.model import (
     AUDIO, TEXT, VIDEO, AdaptationSet, ContentProtection, ListLocator, LiveInfo, Manifest,
     PendingFetch, Period, Representation, Segments,
@@ -50,9 +54,12 @@ from player.presentation import SegmentRef
 _ATTR = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("[^"]*"|[^,]*)\s*(?:,|$)')
 _DEC = re.compile(r"^\s*[0-9]+\s*$")
 _FLOAT = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
+_BYTERANGE = re.compile(r"^\s*([0-9]+)\s*(?:@\s*([0-9]+))?\s*$")
 _RES = re.compile(r'^\s*"?\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*"?\s*$')
 _MASTER_TAGS = ("#EXT-X-STREAM-INF", "#EXT-X-I-FRAME-STREAM-INF", "#EXT-X-MEDIA:")
 _MEDIA_TAGS = ("#EXTINF", "#EXT-X-TARGETDURATION", "#EXT-X-MEDIA-SEQUENCE", "#EXT-X-ENDLIST", "#EXT-X-BYTERANGE", "#EXT-X-PART:", "#EXT-X-MAP")
+_MASTER_LINE = re.compile("^[ \t]*(?:" + "|".join(re.escape(t) for t in _MASTER_TAGS) + ")", re.M)
+_MEDIA_LINE = re.compile("^[ \t]*(?:" + "|".join(re.escape(t) for t in _MEDIA_TAGS) + ")", re.M)
 DEFAULT_AUDIO_BPS = 128_000  # EXT-X-MEDIA carries no bitrate; a stereo AAC-LC guess for size estimates
 
 
@@ -70,7 +77,7 @@ def attribute_list(text: str) -> dict[str, str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seg:
     line: int
     uri: str
@@ -95,13 +102,108 @@ class _Scan:
     variants: list[tuple[int, dict[str, str], str]] = field(default_factory=list)  # (line, attrs, uri)
     iframes: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     sanitized: list[str] = field(default_factory=list)
+    # Where each segment's block ends in ``sanitized`` and where the first one starts, and
+    # how many segments came before the first LL-HLS part: see ``_for_m3u8``.
+    seg_ends: list[int] = field(default_factory=list)
+    first_seg_at: int | None = None
+    segments_before_parts: int | None = None
+    m3u8_skipped: int = 0  # leading segments not handed to m3u8
 
 
-def parse_m3u8(data: bytes | str, source: str, *, url: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Manifest:
-    """Parse a master or media playlist."""
+# m3u8 builds a Python object per segment (about 8 us each): for a long media playlist
+# (grafov's 40,001-segment sample) that alone would cost a third of a second. Our own
+# scan already reads every segment, so m3u8 gets the header, the playlist-level tags and
+# only the last _M3U8_TAIL segments, which hold every LL-HLS part, preload hint and
+# rendition report it reports on.
+_M3U8_CONDENSE_AT = 2000
+_M3U8_TAIL = 64
+_PLAYLIST_TAGS = ("#EXT-X-TARGETDURATION", "#EXT-X-MEDIA-SEQUENCE", "#EXT-X-DISCONTINUITY-SEQUENCE",
+                  "#EXT-X-ENDLIST", "#EXT-X-PLAYLIST-TYPE", "#EXT-X-I-FRAMES-ONLY", "#EXT-X-INDEPENDENT-SEGMENTS",
+                  "#EXT-X-START", "#EXT-X-VERSION", "#EXT-X-SERVER-CONTROL", "#EXT-X-PART-INF", "#EXT-X-SKIP",
+                  "#EXT-X-ALLOW-CACHE", "#EXT-X-DEFINE")
+
+
+def _for_m3u8(scan: _Scan) -> list[str]:
+    """The sanitized playlist as m3u8 gets it (see _M3U8_CONDENSE_AT)."""
+    out = scan.sanitized
+    n = len(scan.seg_ends)
+    if scan.kind != "media" or n <= _M3U8_CONDENSE_AT or scan.first_seg_at is None:
+        return out
+    drop = n - _M3U8_TAIL
+    if scan.segments_before_parts is not None:
+        drop = min(drop, scan.segments_before_parts)
+    if drop <= 0:
+        return out
+    scan.m3u8_skipped = drop
+    cut = scan.seg_ends[drop - 1]
+    kept = [ln for ln in out[scan.first_seg_at:cut] if ln.startswith(_PLAYLIST_TAGS)]
+    return out[:scan.first_seg_at] + kept + out[cut:]
+
+
+def parse_m3u8(data: bytes | str, source: str, *, url: str | None = None, limits: Limits = DEFAULT_LIMITS,
+               variables: dict[str, str] | None = None) -> Manifest:
+    """Parse a master or media playlist. ``variables`` are the master playlist's
+    ``#EXT-X-DEFINE`` variables a media playlist may ``IMPORT``."""
     text = _decode(data, source, limits)
-    reader = _HlsReader(text, source, url or source_url(source), limits)
+    reader = _HlsReader(text, source, url or source_url(source), limits, variables)
     return reader.read()
+
+
+_VAR_REF = re.compile(r"\{\$([A-Za-z0-9_-]+)\}")
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def substitute_variables(lines: list[str], url: str, imported: dict[str, str] | None,
+                         warn: Any) -> tuple[list[str], dict[str, str]]:
+    """RFC 8216bis 4.3 variable substitution, line for line (line numbers are kept).
+
+    ``#EXT-X-DEFINE`` defines ``NAME``/``VALUE``, ``IMPORT``s a variable of the master
+    playlist, or takes ``QUERYPARAM`` from the playlist URL's query. ``{$name}`` is then
+    replaced in URI lines and in quoted attribute values. The RFC has a client fail on a
+    reference to an undefined variable; like ExoPlayer and video.js's m3u8-parser we keep
+    the reference as written and warn instead (a local copy of a playlist that takes its
+    token from the URL query can still be inspected; fetching such a URI will fail).
+    """
+    variables: dict[str, str] = {}
+    out: list[str] = []
+    from urllib.parse import parse_qs, urlsplit
+
+    def sub(text: str, i: int) -> str:
+        def one(m: re.Match) -> str:
+            name = m.group(1)
+            if name in variables:
+                return variables[name]
+            warn(f"line {i + 1}: variable {{${name}}} is not defined by an #EXT-X-DEFINE; kept as written")
+            return m.group(0)
+        return _VAR_REF.sub(one, text)
+
+    for i, ln in enumerate(lines):
+        s = ln.strip()
+        if s.startswith("#EXT-X-DEFINE:"):
+            attrs = attribute_list(s.partition(":")[2])
+            if "NAME" in attrs:
+                variables[attrs["NAME"]] = attrs.get("VALUE", "")
+            elif "IMPORT" in attrs:
+                name = attrs["IMPORT"]
+                if imported is not None and name in imported:
+                    variables[name] = imported[name]
+                else:
+                    warn(f"line {i + 1}: IMPORT of {name!r}, which no master playlist defines here")
+            elif "QUERYPARAM" in attrs:
+                name = attrs["QUERYPARAM"]
+                values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(name)
+                if values:
+                    variables[name] = values[0]
+                else:
+                    warn(f"line {i + 1}: QUERYPARAM {name!r} is not in the playlist URL's query")
+            out.append(ln)
+        elif "{$" not in ln:
+            out.append(ln)
+        elif s.startswith("#"):
+            out.append(_QUOTED.sub(lambda m: sub(m.group(0), i), ln))
+        else:
+            out.append(sub(ln, i))
+    return out, variables
 
 
 def _decode(data: bytes | str, source: str, limits: Limits) -> str:
@@ -124,9 +226,11 @@ def _decode(data: bytes | str, source: str, limits: Limits) -> str:
 
 
 class _HlsReader(Reader):
-    def __init__(self, text: str, source: str, url: str, limits: Limits):
+    def __init__(self, text: str, source: str, url: str, limits: Limits, imported: dict[str, str] | None = None):
         super().__init__(source, url, limits)
         self.text = text
+        self.imported = imported
+        self.variables: dict[str, str] = {}
 
     def err(self, line: int, problem: str) -> ManifestError:
         return ManifestError(problem, self.source, f"line {line + 1}")
@@ -151,9 +255,12 @@ class _HlsReader(Reader):
             raise ManifestError("not an HLS playlist: no #EXTM3U line", self.source)
         if first > 0:
             self.warn(f"line {first + 1}: comment or blank lines before #EXTM3U; skipped")
-        body = [ln.strip() for ln in lines[first:]]
-        has_master = any(ln.startswith(_MASTER_TAGS) for ln in body)
-        has_media = any(ln.startswith(_MEDIA_TAGS) for ln in body)
+        if "#EXT-X-DEFINE:" in self.text:
+            lines, self.variables = substitute_variables(lines, self.url, self.imported, self.warn)
+        # Searched in the text at C speed: a 100,000-segment playlist has 200,000 lines.
+        body = "\n".join(lines[first:])  # joined on \n whatever the line ends were (CR-only too)
+        has_master = _MASTER_LINE.search(body) is not None
+        has_media = _MEDIA_LINE.search(body) is not None
         if has_master and has_media:
             raise ManifestError("playlist mixes master tags (#EXT-X-STREAM-INF...) and media tags (#EXTINF...)", self.source)
         scan = _Scan(lines=lines, first=first, kind="master" if has_master else "media")
@@ -162,7 +269,7 @@ class _HlsReader(Reader):
         else:
             self._scan_master(scan)
         try:
-            parsed = m3u8.loads("\n".join(scan.sanitized) + "\n", uri=None)
+            parsed = m3u8.loads("\n".join(_for_m3u8(scan)) + "\n", uri=None)
         except Exception as e:  # our scan checks what m3u8 converts; this is a last resort
             raise ManifestError(f"m3u8 could not read the playlist ({type(e).__name__}: {e})", self.source) from None
         if scan.kind == "media":
@@ -200,13 +307,18 @@ class _HlsReader(Reader):
                             self.warn(f"line {i + 1}: #EXT-X-BYTERANGE without offset and no previous sub-range of {uri}; offset 0 assumed")
                         off = last_end.get(uri, 0)
                     rng = (off, off + length - 1)
+                    if rng[1] > MAX_BYTE_POSITION:
+                        raise self.err(i, f"the byte range of this segment ends past byte {MAX_BYTE_POSITION}")
                     last_end[uri] = off + length
                 scan.segments.append(_Seg(i, uri, pending_dur, rng, discontinuity, gap, key, cur_map, pdt))
                 if len(scan.segments) > self.limits.max_segments:
                     raise self.err(i, f"more than {self.limits.max_segments} segments")
                 if pending_dur is None:
+                    if scan.first_seg_at is None:
+                        scan.first_seg_at = len(out)
                     out.append(f"#EXTINF:{scan.target_duration_s},")
                 out.append(uri)
+                scan.seg_ends.append(len(out))
                 pending_dur = pending_line = pending_range = None
                 discontinuity = gap = False
                 pdt = None
@@ -222,6 +334,8 @@ class _HlsReader(Reader):
                 if pending_dur is not None:
                     self.warn(f"line {i + 1}: #EXTINF follows #EXTINF (line {pending_line + 1}) with no URI; the first is ignored")
                 pending_dur, pending_line = d, i
+                if scan.first_seg_at is None:
+                    scan.first_seg_at = len(out)
                 out.append(f"#EXTINF:{d!r},{value.split(',', 1)[1] if ',' in value else ''}")
                 continue
             if tag == "#EXT-X-TARGETDURATION":
@@ -241,12 +355,11 @@ class _HlsReader(Reader):
                 out.append(f"{tag}:{int(value)}")
                 continue
             if tag == "#EXT-X-BYTERANGE":
-                m = re.match(r"^\s*([0-9]+)\s*(?:@\s*([0-9]+))?\s*$", value)
-                if not m or int(m.group(1)) == 0:
-                    raise self.err(i, f"#EXT-X-BYTERANGE {value!r} is not <length>[@<offset>]")
-                pending_range = (int(m.group(1)), int(m.group(2)) if m.group(2) is not None else None)
+                pending_range = self._byterange(value, i, "#EXT-X-BYTERANGE")
                 out.append(s)
                 continue
+            if tag == "#EXT-X-PART" and scan.segments_before_parts is None:
+                scan.segments_before_parts = len(scan.segments)
             if tag == "#EXT-X-DISCONTINUITY":
                 discontinuity = True
             elif tag == "#EXT-X-GAP":
@@ -269,16 +382,25 @@ class _HlsReader(Reader):
                     raise self.err(i, "#EXT-X-MAP has no URI")
                 rng = None
                 if "BYTERANGE" in attrs:
-                    m = re.match(r"^\s*([0-9]+)\s*(?:@\s*([0-9]+))?\s*$", attrs["BYTERANGE"])
-                    if not m or int(m.group(1)) == 0:
-                        raise self.err(i, f"#EXT-X-MAP BYTERANGE {attrs['BYTERANGE']!r} is not <length>[@<offset>]")
-                    off = int(m.group(2) or 0)
-                    rng = (off, off + int(m.group(1)) - 1)
+                    length, off = self._byterange(attrs["BYTERANGE"], i, "#EXT-X-MAP BYTERANGE")
+                    off = off or 0
+                    rng = (off, off + length - 1)
                 cur_map = {"uri": resolve(self.url, attrs["URI"]), "byte_range": rng, "key": key}
             out.append(s)
         if pending_dur is not None:
             scan.dangling_extinf = pending_line
             self.warn(f"line {pending_line + 1}: #EXTINF with no URI after it (playlist cut short); ignored")
+
+    def _byterange(self, value: str, i: int, what: str) -> tuple[int, int | None]:
+        """``<length>[@<offset>]`` (RFC 8216 4.3.2.2), bounded so sizes stay exact."""
+        m = _BYTERANGE.match(value)
+        if not m or int(m.group(1)) == 0:
+            raise self.err(i, f"{what} {value!r} is not <length>[@<offset>]")
+        length = int(m.group(1))
+        off = int(m.group(2)) if m.group(2) is not None else None
+        if (off or 0) + length - 1 > MAX_BYTE_POSITION:
+            raise self.err(i, f"{what} {value!r} ends past byte {MAX_BYTE_POSITION}")
+        return length, off
 
     def _scan_master(self, scan: _Scan) -> None:
         out = scan.sanitized
@@ -294,7 +416,7 @@ class _HlsReader(Reader):
                 if not _FLOAT.match(bw) or float(bw) <= 0 or float(bw) > 1e12:
                     raise self.err(i, f"#EXT-X-STREAM-INF BANDWIDTH {bw!r} is not a positive integer")
                 if not _DEC.match(bw):
-                    self.warn(f"line {i + 1}: BANDWIDTH {bw!r} is not an integer; rounded")
+                    self.warn(f"line {i + 1}: BANDWIDTH {bw!r} is not an integer; truncated")
                 clean = self._clean_variant_attrs(attrs, i)
                 j = i + 1
                 while j < len(lines) and (not lines[j].strip() or (lines[j].strip().startswith("#") and not lines[j].strip().startswith("#EXT"))):
@@ -332,7 +454,8 @@ class _HlsReader(Reader):
     def _clean_variant_attrs(self, attrs: dict[str, str], i: int) -> dict[str, str]:
         clean = dict(attrs)
         if "BANDWIDTH" in clean:
-            clean["BANDWIDTH"] = str(int(round(float(clean["BANDWIDTH"]))))
+            # Truncated, as m3u8 (int(float(x))) and hls.js (parseInt) read it: 7680000.6 -> 7680000.
+            clean["BANDWIDTH"] = str(int(float(clean["BANDWIDTH"])))
         for name, ok in (("AVERAGE-BANDWIDTH", lambda v: bool(_DEC.match(v))),
                          ("RESOLUTION", lambda v: bool(_RES.match(v))),
                          ("FRAME-RATE", lambda v: bool(_FLOAT.match(v)) and 0 < float(v) < 1e4)):
@@ -348,7 +471,7 @@ class _HlsReader(Reader):
     def _media_manifest(self, scan: _Scan, p: Any) -> Manifest:
         segs = scan.segments
         with_uri = [s for s in p.segments if s.uri]
-        ours_with_extinf = [s for s in segs if s.duration_s is not None]
+        ours_with_extinf = [s for s in segs[scan.m3u8_skipped:] if s.duration_s is not None]
         if len(with_uri) != len(ours_with_extinf):
             self.warn(f"m3u8 found {len(with_uri)} segments, our scan {len(ours_with_extinf)}; our scan is used")
         td = scan.target_duration_s
@@ -371,7 +494,7 @@ class _HlsReader(Reader):
             init = SegmentRef(segs[0].map["uri"], segs[0].map["byte_range"])
         segments = Segments(
             durations_s=durations,
-            locator=ListLocator([resolve(self.url, s.uri) for s in segs], ranges),
+            locator=ListLocator([s.uri for s in segs], ranges, base=self.url),  # URIs cleaned by the scan
             init=init, kind="playlist", sizes_bytes=sizes, first_number=media_sequence + skipped,
         )
         segments.nominal_duration_s = max(durations) if durations else None
@@ -380,7 +503,7 @@ class _HlsReader(Reader):
         rep = Representation(id=None, bandwidth_bps=0, segments=segments, where="playlist")
         rep.extra["hls_segments"] = segs
         protection = [_key_protection(k) for k in scan.keys]
-        total = float(sum(durations))
+        total = _decimal_sum(durations)
         period = Period(id=None, start_s=0.0, duration_s=total if not is_live else None,
                         adaptation_sets=[AdaptationSet(VIDEO, [rep], content_protection=protection, where="playlist")])
         live = LiveInfo(target_duration_s=td, media_sequence=media_sequence,
@@ -392,7 +515,7 @@ class _HlsReader(Reader):
             live.hold_back_s = _num(sc.hold_back)
             live.part_hold_back_s = _num(sc.part_hold_back)
         live.part_target_s = _num(getattr(p.part_inf, "part_target", None))
-        msn = media_sequence + skipped
+        msn = media_sequence + skipped + scan.m3u8_skipped
         for seg in p.segments:
             for part in seg.parts or []:
                 live.parts.append({"msn": msn, "uri": resolve(self.url, part.uri) if part.uri else None,
@@ -483,6 +606,7 @@ class _HlsReader(Reader):
         m.extra["media"] = [{"type": med.type, "group_id": med.group_id, "name": med.name, "language": med.language,
                              "uri": resolve(self.url, med.uri) if med.uri else None, "default": med.default == "YES"}
                             for med in p.media]
+        m.extra["variables"] = dict(self.variables)  # what its media playlists may IMPORT
         return m
 
 
@@ -497,6 +621,12 @@ def _attr_text(attrs: dict[str, str]) -> str:
         else:
             parts.append(f"{k}={v}")
     return ",".join(parts)
+
+
+def _decimal_sum(values: list[float]) -> float:
+    """The sum of #EXTINF durations as the decimals they were written as: six segments
+    of 2.002 s last 12.012 s (a float sum gives 12.011999999999997)."""
+    return float(sum((Decimal(repr(v)) for v in values), Decimal(0)))
 
 
 def _num(v: Any) -> float | None:

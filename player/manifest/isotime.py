@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from typing import Callable
 
 import isodate
 
@@ -20,9 +21,17 @@ from player.manifest.errors import ManifestError
 _DURATION_SHAPE = re.compile(r"^\s*-?P(?!$)[0-9YMDTHS.,W]*\s*$")
 
 
-def parse_duration_s(text: str, where: str, source: str | None = None, max_s: float = math.inf) -> float:
-    """Seconds in an xs:duration; ManifestError naming ``where`` if it is not one."""
+def parse_duration_s(text: str, where: str, source: str | None = None, max_s: float = math.inf,
+                     warn: Callable[[str], None] | None = None) -> float:
+    """Seconds in an xs:duration; ManifestError naming ``where`` if it is not one.
+
+    xs:duration designators are upper case, but packagers write ``PT1M00s`` (dash.js's own
+    samples do, and dash.js reads it as 60 s): with a ``warn`` callback, lower-case
+    designators are read as upper case and reported; the value is unambiguous."""
     raw = text.strip()
+    if warn is not None and raw != raw.upper() and _DURATION_SHAPE.match(raw.upper()):
+        warn(f"{where}: {text!r} has lower-case designators; read as {raw.upper()!r}")
+        raw = raw.upper()
     if not _DURATION_SHAPE.match(raw) or raw.endswith("T"):
         raise ManifestError(f"{text!r} is not an ISO 8601 duration", source, where)
     try:

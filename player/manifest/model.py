@@ -17,8 +17,10 @@ clock time).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
+from urllib.parse import urljoin
 
 from player.presentation import SegmentRef
 
@@ -38,16 +40,22 @@ class Locator:
 class ListLocator(Locator):
     """Explicit references: a SegmentList, an HLS media playlist, or a parsed sidx."""
 
-    __slots__ = ("urls", "ranges", "url")
+    __slots__ = ("urls", "ranges", "url", "base")
 
-    def __init__(self, urls: Sequence[str] | None, ranges: Sequence[tuple[int, int] | None] | None = None, url: str | None = None):
+    def __init__(self, urls: Sequence[str] | None, ranges: Sequence[tuple[int, int] | None] | None = None,
+                 url: str | None = None, base: str | None = None):
         # One shared URL (sidx: every subsegment is a range of the same file) or one per segment.
         self.urls = list(urls) if urls is not None else None
         self.ranges = list(ranges) if ranges is not None else None
         self.url = url
+        # With a base, ``urls`` are (already cleaned) references resolved when asked for:
+        # a 40,000-segment playlist must not pay 40,000 urljoin calls to be inspected.
+        self.base = base
 
     def ref(self, index: int) -> SegmentRef:
         url = self.urls[index] if self.urls is not None else self.url
+        if self.base is not None and url is not None:
+            url = urljoin(self.base, url)
         rng = self.ranges[index] if self.ranges is not None else None
         return SegmentRef(url or "", rng)
 
@@ -105,7 +113,7 @@ class Segments:
 
     @property
     def total_s(self) -> float:
-        return float(sum(self.durations_s))
+        return math.fsum(self.durations_s)
 
     def ref(self, index: int) -> SegmentRef:
         if not 0 <= index < len(self.durations_s) and self.open_duration_s is None:
@@ -179,6 +187,7 @@ class Period:
     duration_s: float | None
     adaptation_sets: list[AdaptationSet]
     where: str = ""
+    remote_href: str | None = None  # DASH xlink:href of a Period whose content was not fetched
 
     def of_type(self, content_type: str) -> list[AdaptationSet]:
         return [a for a in self.adaptation_sets if a.content_type == content_type and not a.trick_mode]

@@ -105,7 +105,7 @@ def _segments_from_sidx(m: Manifest, rep: Representation, pending: PendingFetch,
 def _apply_playlist(m: Manifest, rep: Representation, pending: PendingFetch, body: bytes, limits: Limits) -> None:
     from player.manifest.hls import parse_m3u8
 
-    sub = parse_m3u8(body, pending.url, limits=limits)
+    sub = parse_m3u8(body, pending.url, limits=limits, variables=m.extra.get("variables"))
     if sub.kind != "media":
         raise ManifestError("a variant URI points at another master playlist", pending.url)
     src = sub.periods[0].adaptation_sets[0].representations[0]

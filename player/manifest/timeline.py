@@ -5,6 +5,7 @@ needed), so segment counts such as ``ceil(634.566 s / 4 s) = 159`` come out exac
 
 Rules (documented tolerances are warnings, everything else a ManifestError):
 
+- An empty SegmentTimeline lists no segments (a live Period that has not started yet).
 - ``S@t`` absent: the previous segment's end; for the first ``S``, ``@presentationTimeOffset``
   (the Period start). The spec says 0, which for a Period with an offset would put the
   whole timeline before the Period; packagers that omit ``@t`` mean the Period start.
@@ -48,9 +49,13 @@ def expand_timeline(
     warn: Callable[[str], None],
     where: str,
 ) -> Timing:
-    """``entries`` are ``(t, d, r, where)`` per ``S`` element (``t`` None when absent)."""
+    """``entries`` are ``(t, d, r, where, i)`` per ``S`` element (``t`` None when absent;
+    ``where`` the SegmentTimeline's path and ``i`` the S's index, for error messages)."""
     if not entries:
-        raise ManifestError("SegmentTimeline has no S elements", source, where)
+        # A live packager opens a new Period before its first segment is out (DASH-IF
+        # livesim2 does so at every Period boundary): no segments yet, not an error.
+        warn(f"{where}: SegmentTimeline has no S elements; no segments yet")
+        return Timing([], [], 0)
     if len(entries) > limits.max_timeline_entries:
         raise ManifestError(f"SegmentTimeline has {len(entries)} S elements (limit {limits.max_timeline_entries})", source, where)
     end_ticks: int | None = None
@@ -61,7 +66,8 @@ def expand_timeline(
     nominal: list[int] = []
     open_ended = False
     cur: int | None = None
-    for k, (t, d, r, s_where) in enumerate(entries):
+    for k, (t, d, r, tl_where, s_index) in enumerate(entries):
+        s_where = f"{tl_where}/S[{s_index + 1}]"
         if d <= 0:
             raise ManifestError("S@d must be positive", source, s_where)
         start = t if t is not None else (cur if cur is not None else pto)

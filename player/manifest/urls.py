@@ -14,6 +14,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_UNSAFE = re.compile(r"[\s\"<>{}|^`]")  # characters RFC 3986 never allows in a reference
 
 
 def source_url(source: str) -> str:
@@ -35,7 +36,7 @@ def clean_reference(ref: str) -> tuple[str, bool]:
         fixed = fixed.replace("\\", "/")
     if _WINDOWS_DRIVE.match(fixed):
         fixed = "file:///" + fixed
-    if re.search(r"[\s\"<>{}|^`]", fixed):
+    if _UNSAFE.search(fixed):
         fixed = quote(fixed, safe=":/?#[]@!$&'()*+,;=%~")
     return fixed, fixed != ref
 

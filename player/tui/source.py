@@ -135,10 +135,8 @@ def resolve_title(title: str | None) -> Title:
 def _manifest_title(path: str) -> Title:
     from concurrent.futures import ThreadPoolExecutor
 
+    from player.manifest import to_title as manifest_to_title
     from player.manifest.load import load_manifest
-    # The function, not the package attribute: ``player.manifest.to_title`` is also the
-    # name of a submodule, which shadows the package's function once it is imported.
-    from player.manifest.to_title import manifest_to_title
     from player.manifest.resolve import resolve_manifest
 
     m = load_manifest(path)

@@ -32,18 +32,25 @@ def read_cooked(text: str, path: str = "<string>") -> Trace:
         bw = parse_float(parts[1], path, lineno, "rate")
         if bw < 0:
             raise TraceError(f"negative rate {parts[1]}", path, lineno)
-        if times and t <= times[-1]:
-            raise TraceError(f"times must increase (t={parts[0]} after {times[-1]!r})", path, lineno)
+        if times and t < times[-1]:
+            raise TraceError(f"times must not decrease (t={parts[0]} after {times[-1]!r})", path, lineno)
         times.append(t)
         rates.append(bw)
     if len(times) < 2:
         raise TraceError("a cooked trace needs at least two lines", path)
     t_arr = np.asarray(times)
     bw_arr = np.asarray(rates) * 1e6
+    # A repeated time is a zero-length interval: Pensieve steps over it (it carries no
+    # bytes), so it is accepted; the capacity curve simply has no such entry, while
+    # ``cooked_columns`` keeps the lines as written for Pensieve's own arithmetic.
+    d = np.diff(t_arr)
+    keep = d > 0
+    if not keep.any():
+        raise TraceError("a cooked trace needs at least two distinct times", path)
     return Trace(
-        durations_s=np.diff(t_arr),
-        rates_bps=bw_arr[1:],
-        latencies_s=np.zeros(len(times) - 1),
+        durations_s=d[keep],
+        rates_bps=bw_arr[1:][keep],
+        latencies_s=np.zeros(int(keep.sum())),
         name=name_of(path),
         provenance=Provenance("file", str(path), "cooked"),
         start_s=float(t_arr[0]),

@@ -37,13 +37,13 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from player.manifest.codecs import AUDIO_FOURCCS, fourcc, split_codecs
 from player.manifest.errors import ManifestError
 from player.manifest.live import dash_window
 from player.manifest.model import AUDIO, TEXT, VIDEO, AdaptationSet, Manifest, Period, Representation, Segments
 from player.presentation import ContentError, Rung, SegmentRef, Title, Track
 
 TEXT_BITRATE_BPS = 1_000  # text Representations rarely state one; a floor for estimates
-_AUDIO_ONLY_CODECS = ("mp4a", "ac-3", "ec-3", "opus", "flac", "alac", "mp3")
 
 
 @dataclass
@@ -138,8 +138,8 @@ def _build(m: Manifest, now_s: float | None, name: str | None, audio_lang: str |
 def _drop_audio_only(m: Manifest, p: Period) -> None:
     for a in p.of_type(VIDEO):
         def audio_only(r: Representation) -> bool:
-            cs = [c.strip().split(".")[0].lower() for c in (r.codecs or "").split(",") if c.strip()]
-            return bool(cs) and all(c in _AUDIO_ONLY_CODECS for c in cs)
+            cs = split_codecs(r.codecs)
+            return bool(cs) and all(fourcc(c) in AUDIO_FOURCCS for c in cs)
         keep = [r for r in a.representations if not audio_only(r)]
         if keep and len(keep) < len(a.representations):
             m.warn(f"{len(a.representations) - len(keep)} audio-only variant(s) left out of the video ladder")
