@@ -189,7 +189,8 @@ class DashJsDynamic(AbrAlgorithm):
         "switch_history_samples": Param(6, "SwitchHistoryRule SAMPLE_SIZE", int),
         "max_switch_ratio": Param(0.075, "SwitchHistoryRule MAX_SWITCH (drops / no-drops)", float),
         "initial_bitrate_bps": Param(1_000_000, "first segment at the rung for this (DEFAULT_VIDEO_BITRATE 1000 kbit/s)", int),
-        "abandon": Param(True, "AbandonRequestsRule (1.8 x segment duration after 500 ms)", bool),
+        # not "abandon": that key attaches a rule to any algorithm (abr.registry)
+        "abandon_requests": Param(True, "AbandonRequestsRule (additionalAbrRules.abandonRequestsRule)", bool),
     }
     PRESETS = {
         # dash.js v4.7: the DYNAMIC thresholds come from stableBufferTime (12 s).
@@ -278,6 +279,6 @@ class DashJsDynamic(AbrAlgorithm):
         return Decision(q, delay) if delay > 0 else q
 
     def should_abandon(self, ctx: AbrContext, progress: Progress) -> int | None:
-        if not self.abandon:  # type: ignore[attr-defined]
+        if not self.abandon_requests:  # type: ignore[attr-defined]
             return None
         return self._abandon_rule(ctx, progress)
