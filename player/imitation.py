@@ -16,8 +16,9 @@ knowing the rest of the trace, the best QoE_lin reachable over the next ``horizo
 segments for each rung of the next segment, playing the mode's buffer cap and resume
 threshold. It reads the state off the simulator: the buffer, the stall flag, the clock,
 and the link's position on the trace (:class:`LinkClock`). Episodes alternate between
-the default and the Pensieve mode (``mode="both"``), the two the policy is measured in. The targets are the advantages ``value[rung] - max(value)`` (0 for the
-oracle's choice); one row per rung, features from ``abr.learned.candidate_matrix``.
+the default and the Pensieve mode (``mode="both"``), the two the policy is measured in.
+The targets are the advantages ``value[rung] - max(value)`` (0 for the oracle's choice);
+one row per rung, features from ``abr.learned.candidate_matrix``.
 
 **DAgger** (Ross, Gordon and Bagnell, AISTATS 2011). Round 0 follows the oracle's
 choices; each later round follows the policy fitted to everything collected so far.
@@ -29,12 +30,13 @@ the data of all rounds is aggregated and the final policy is fitted to all of it
 score; 150 trees of depth 5, at least 20 rows per leaf), fitted to the advantages
 clipped at ``-clip_advantage`` (20): a rung that loses more than 20 QoE points in the
 next ten segments is simply bad, and the trees then spend their splits on telling
-near-best rungs apart instead of on the size of disasters (measured: the unclipped fit
-scored 62.9 against 66.9 on the held-out mix of real and generated traces). The
+near-best rungs apart instead of on the size of disasters (measured while developing:
+an unclipped fit scored 62.9 against 66.9 for the clipped one on a held-out mix of real
+and generated traces). The
 intermediate policies of the DAgger rounds only steer the next round's episodes and use
 ``rounds_trees`` (60) trees. The ensemble is exported as flat arrays to JSON
 (``abr.learned.TreeEnsemble``), thresholds and leaf values rounded to 7 significant
-digits so the file stays small (~230 kB). The policy fetches the rung with the highest
+digits so the file stays small (~190 kB). The policy fetches the rung with the highest
 predicted advantage.
 
 Everything is seeded: the same arguments give the same model file, byte for byte, on
