@@ -199,6 +199,18 @@ class HttpDriver:
         ep.registered = True
         return float(info.get("trace_time_s", elapsed))
 
+    def reshape(self, trace: Trace) -> None:
+        """Shape the rest of the session by ``trace`` instead of the one given at start
+        (same time origin: trace time stays session time). Every edge gets it before its
+        next request to that edge; a transfer already under way finishes as it started.
+        The TUI's bandwidth-drop key passes a copy of the trace scaled down for a while."""
+        if self._trace_json is None:
+            raise PlayError("this session is not shaped by a trace: there is none to change")
+        self.trace = trace
+        self._trace_json = json.loads(write_sabre(trace))
+        for ep in self.edges.endpoints:
+            ep.registered = False
+
     async def fetch(self, url: str, byte_range: tuple[int, int] | None = None) -> bytes:
         return await self.get_bytes(url, SegmentRef(url, byte_range) if byte_range else None)
 
@@ -206,6 +218,7 @@ class HttpDriver:
         """A small object (manifest, init segment) with retries and failover."""
         http = await self._open()
         attempt = 0
+        last: TransferError | None = None  # said when giving up: a 404 is not a dead host
         while True:
             now = self.clock.now()
             ep = self.edges.pick(url, now)
@@ -213,7 +226,7 @@ class HttpDriver:
                 await self._backoff(attempt)
                 attempt += 1
                 if attempt >= self.config.retry.max_attempts:
-                    raise PlayError(f"no edge could serve {url}")
+                    raise PlayError(f"no edge could serve {url}" + (f" (last error: {last})" if last is not None else ""))
                 continue
             target = self.edges.rebase(url, ep)
             rh = range_header(ref) if ref is not None else None
@@ -227,7 +240,7 @@ class HttpDriver:
                 self.edges.succeeded(ep)
                 return data
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, TransferError) as e:
-                err = classify(e)
+                err = last = classify(e)
                 self.errors += 1
                 attempt += 1
                 if err.status == 403 and attempt < self.config.retry.max_attempts and await self._refresh_tokens():

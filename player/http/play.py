@@ -10,6 +10,9 @@
 id, the ABR recommendation (used when ``abr`` is None) and the steered edges with
 signed URLs; the driver fails over along that list. A 403 (expired token) makes the
 driver ask the control plane again for the same session id.
+
+``prepare_url`` / ``prepare_title`` stop short of playing (title loaded, session built)
+for a caller that runs ``driver.run(session)`` as a task of its own (the TUI).
 """
 
 from __future__ import annotations
@@ -64,7 +67,14 @@ def _session(source: HttpTitle, abr: Any, mode: str, config: SessionConfig | Non
     )
 
 
-async def play_url(
+async def play_url(url: str, abr: Any = "bola", **options: Any) -> PlayResult:
+    """Play the manifest (or stub ``title.json``) at ``url`` (options: :func:`prepare_url`'s)."""
+    res = await prepare_url(url, abr, **options)
+    await res.driver.run(res.session)
+    return res
+
+
+async def prepare_url(
     url: str,
     abr: Any = "bola",
     *,
@@ -78,7 +88,9 @@ async def play_url(
     http: aiohttp.ClientSession | None = None,
     session_id: str | None = None,
 ) -> PlayResult:
-    """Play the manifest (or stub ``title.json``) at ``url``."""
+    """:func:`play_url` up to the first segment: the title is loaded and the session
+    built, not started; ``await res.driver.run(res.session)`` plays it (a live view runs
+    that as a task of its own)."""
     if not url.startswith(("http://", "https://")):
         raise PlayError(f"{url}: not an http(s) URL (local files play in simulation: abrlab replay / abrlab tui)")
     dcfg = driver_config or DriverConfig()
@@ -86,11 +98,10 @@ async def play_url(
     driver = HttpDriver(None, edges, clock=clock or ScaledClock(speed), config=dcfg, trace=trace, http=http, on_status=on_status)
     try:
         source = await driver.load(url)
+        session = _session(source, abr, mode, config, trace, session_id)
     except BaseException:
         await driver.close()
         raise
-    session = _session(source, abr, mode, config, trace, session_id)
-    await driver.run(session)
     return PlayResult(session, source, driver)
 
 
@@ -140,7 +151,15 @@ def edges_from_playback(playback: dict[str, Any], breaker_threshold: int = 3, co
     )
 
 
-async def play_title(
+async def play_title(control_url: str, api_key: str, title: str, abr: Any = None, **options: Any) -> PlayResult:
+    """Ask the control plane for ``title`` and play it on the steered edges (options:
+    :func:`prepare_title`'s)."""
+    res = await prepare_title(control_url, api_key, title, abr, **options)
+    await res.driver.run(res.session)
+    return res
+
+
+async def prepare_title(
     control_url: str,
     api_key: str,
     title: str,
@@ -158,7 +177,7 @@ async def play_title(
     network: dict[str, Any] | None = None,
     on_status: Callable[[Status], None] | None = None,
 ) -> PlayResult:
-    """Ask the control plane for ``title`` and play it on the steered edges."""
+    """:func:`play_title` up to the first segment (see :func:`prepare_url`)."""
     if manifest not in MANIFEST_KINDS:
         raise PlayError(f"manifest must be one of {', '.join(MANIFEST_KINDS)}")
     device = device or {"kind": "abrlab-headless", "host": os.uname().nodename if hasattr(os, "uname") else "?"}
@@ -176,12 +195,11 @@ async def play_title(
         edges.replace_bases({e["edge_id"]: e["base_url"] for e in again["edges"]})
 
     driver.refresh_tokens = refresh
+    spec = abr if abr is not None else pb.get("abr", {}).get("spec", "bola")
     try:
         source = await driver.load(pb["edges"][0]["manifests"][manifest])
+        session = _session(source, spec, mode, config, trace, pb["session_id"])
     except BaseException:
         await driver.close()
         raise
-    spec = abr if abr is not None else pb.get("abr", {}).get("spec", "bola")
-    session = _session(source, spec, mode, config, trace, pb["session_id"])
-    await driver.run(session)
     return PlayResult(session, source, driver, pb)

@@ -2,7 +2,9 @@
 
 The app only routes: it builds sources from :class:`TuiOptions` (or the start form),
 shows them on a :class:`SessionScreen`, and shows an :class:`ErrorScreen` with the
-one-line message when a trace, title, manifest or ABR spec is bad.
+one-line message when a trace, title, manifest or ABR spec is bad. An HTTP session
+(``options.http``) is opened by a worker in the app's own event loop, behind a
+:class:`ConnectingScreen`, and then plays there as a task (``player.tui.http_source``).
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ from typing import Any, Callable, Iterable
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from player.tui.pacer import Pacer
-from player.tui.screens import ErrorScreen, SessionScreen, StartScreen, abr_names
+from player.tui.http_source import DEFAULT_ABR, HttpSpec, http_errors, one_line, open_http_sources
+from player.tui.pacer import LivePacer, Pacer
+from player.tui.screens import ConnectingScreen, ErrorScreen, SessionScreen, StartScreen, abr_names
 from player.tui.source import SessionSource, SimSource, load_errors, resolve_title, resolve_trace
 
 
 @dataclass(frozen=True)
 class TuiOptions:
+    """What to play. ``http`` set means an HTTP session (then ``trace``, ``title`` and
+    ``speed`` are unused: the trace, source and speed are in ``http``); ``abr`` None is
+    the default (BBA, or the control plane's recommendation through ``--title``)."""
+
     trace: str | None = None
     title: str | None = None
-    abr: str = "bba"
+    abr: str | None = DEFAULT_ABR
     compare: str | None = None
     mode: str = "default"
     settings: dict[str, Any] = field(default_factory=dict)
@@ -34,13 +41,14 @@ class TuiOptions:
     out_dir: str = "."
     drop_factor: float = 0.25
     drop_s: float = 20.0
+    http: HttpSpec | None = None
 
 
 def build_sources(o: TuiOptions) -> list[SessionSource]:
-    """The sources ``o`` describes (raises the loaders' own errors on bad input)."""
+    """The simulated sources ``o`` describes (raises the loaders' own errors on bad input)."""
     title = resolve_title(o.title)
     trace = resolve_trace(o.trace)
-    out: list[SessionSource] = [SimSource(title, trace, o.abr, o.mode, o.settings)]
+    out: list[SessionSource] = [SimSource(title, trace, o.abr or DEFAULT_ABR, o.mode, o.settings)]
     if o.compare:
         out.append(SimSource(title, trace, o.compare, o.mode, o.settings))
     return out
@@ -70,6 +78,10 @@ class AbrlabTui(App):
 
     def start(self, options: TuiOptions) -> None:
         self.options = options
+        if options.http is not None:
+            self._show(ConnectingScreen(options.http.describe()))
+            self.run_worker(self._start_http(options), group="start", exclusive=True, exit_on_error=False)
+            return
         try:
             sources = build_sources(options)
         except load_errors() as e:  # type: ignore[misc]
@@ -80,6 +92,23 @@ class AbrlabTui(App):
             return
         pacer = Pacer(self.clock, speed=options.speed, paused=options.paused)
         self._show(SessionScreen(sources, pacer, out_dir=Path(options.out_dir), drop=(options.drop_factor, options.drop_s), refresh_hz=self.refresh_hz))
+
+    async def _start_http(self, options: TuiOptions) -> None:
+        assert options.http is not None
+        abrs = [options.abr] + ([options.compare] if options.compare else [])
+        try:
+            sources = await open_http_sources(options.http, abrs, options.mode, options.settings)
+        except load_errors() + http_errors() as e:  # type: ignore[misc]
+            self.show_error(one_line(e))
+            return
+        except Exception as e:  # a bug, not bad input: still no traceback on screen
+            self.show_error(f"cannot start the session: {type(e).__name__}: {one_line(e)}")
+            return
+        # Every session runs on its own clock; the display follows the first one's.
+        pacer = LivePacer(sources[0].live_now, sources[0].speed, paused=options.paused)
+        self._show(SessionScreen(sources, pacer, out_dir=Path(options.out_dir), drop=(options.drop_factor, options.drop_s), refresh_hz=self.refresh_hz))
+        for s in sources:
+            s.start()
 
     def show_error(self, message: str) -> None:
         self._show(ErrorScreen(message))

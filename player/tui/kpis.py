@@ -44,9 +44,12 @@ class KpiPanel(Static):
         key = tuple(v.values())
         if key == self._shown:
             return
+        # The table's rows never wrap, so its height is the first one's; the short form
+        # (compare mode) may wrap differently as values grow.
+        layout = self.compact or self._shown is None
         self._shown = key
         self.values = v
-        self.update(self._short(v) if self.compact else self._table(v))
+        self.update(self._short(v) if self.compact else self._table(v), layout=layout)
 
     @staticmethod
     def _short(v: dict[str, str]) -> Text:

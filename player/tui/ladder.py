@@ -35,6 +35,8 @@ class LadderView(Static):
         key = (chosen, playing, shares)
         if key == self._shown:
             return
+        # A row per rung, never wrapped: the height is set by the first table.
+        layout = self._shown is None
         self._shown = key
         self.chosen, self.playing = chosen, playing
         t = Table.grid(padding=(0, 1))
@@ -50,4 +52,4 @@ class LadderView(Static):
             res = f"{r.height}p" if r.height else ""
             share = f"{shares[i]}%" if i < len(shares) else ""
             t.add_row(Text(mark, style="bold"), Text(f"{r.bitrate_bps / 1e3:g}k", style=style), res, share)
-        self.update(t)
+        self.update(t, layout=layout)

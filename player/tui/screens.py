@@ -1,4 +1,5 @@
-"""The TUI's screens: the live session, the start form and the error screen."""
+"""The TUI's screens: the live session, the start form, the error screen, and the
+screen shown while an HTTP session connects."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from abr.registry import available, parse_spec
 from player.config import MODES
-from player.tui.pacer import Pacer
+from player.tui.pacer import LivePacer, Pacer
 from player.tui.session_pane import SessionPane
 from player.tui.source import DEMO_TRACE, SessionSource, bundled_traces, write_events
 
@@ -49,7 +50,7 @@ class SessionScreen(Screen):
     SessionScreen.compare SessionPane { border-right: vkey $surface-lighten-2; }
     """
 
-    def __init__(self, sources: Sequence[SessionSource], pacer: Pacer, *, out_dir: Path, drop: tuple[float, float] = (0.25, 20.0), refresh_hz: float = 10.0) -> None:
+    def __init__(self, sources: Sequence[SessionSource], pacer: Pacer | LivePacer, *, out_dir: Path, drop: tuple[float, float] = (0.25, 20.0), refresh_hz: float = 10.0) -> None:
         super().__init__(classes="compare" if len(sources) > 1 else None)
         self.sources = list(sources)
         self.pacer = pacer
@@ -60,6 +61,7 @@ class SessionScreen(Screen):
         self.panes = [SessionPane(s, compact=compact, id=f"pane{i}") for i, s in enumerate(self.sources)]
         self.status_bar = Static(id="status")
         self.frames = 0
+        self._reported: set[int] = set()  # sources whose failure has been shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -70,6 +72,11 @@ class SessionScreen(Screen):
     def on_mount(self) -> None:
         self._update_status()
         self.set_interval(1.0 / self.refresh_hz, self.frame)
+
+    async def on_unmount(self) -> None:
+        # An HTTP session stops streaming with its screen (quit, or a new session).
+        for s in self.sources:
+            await s.aclose()
 
     # ------------------------------------------------------------------ the frame
     def frame(self) -> None:
@@ -88,29 +95,66 @@ class SessionScreen(Screen):
             p.update()
         self.frames += 1
         self._update_status()
+        self._report_problems()
+
+    def _report_problems(self) -> None:
+        """A session that could not start shows the error screen; one that failed on the
+        way keeps its screen (charts, events to save) and says why."""
+        for i, (s, p) in enumerate(zip(self.sources, self.panes)):
+            msg = s.problem()
+            if msg is None or i in self._reported:
+                continue
+            self._reported.add(i)
+            if not s.started:
+                self.app.show_error(msg)  # type: ignore[attr-defined]
+                return
+            p.note(msg)
+            self.notify(msg, severity="error", timeout=10)
 
     def _update_status(self) -> None:
         p = self.pacer
         t = Text()
-        t.append(" ❚❚ paused " if p.paused else " ▶ playing ", style="bold reverse yellow" if p.paused else "bold reverse green")
-        t.append(f"  speed {p.speed:g}x  session t={p.now_s():.1f}s", style="bold")
-        t.append(f"  drop key: {self.drop_factor:.0%} for {self.drop_s:g}s", style="grey62")
-        self.status_bar.update(t)
+        if p.live:
+            # Over HTTP the session streams on while the display is frozen.
+            t.append(" ❚❚ display frozen " if p.paused else " ▶ live ", style="bold reverse yellow" if p.paused else "bold reverse green")
+            t.append(f"  http, speed {p.speed:g}x (the stub's)  t={p.now_s():.1f}s", style="bold")
+        else:
+            t.append(" ❚❚ paused " if p.paused else " ▶ playing ", style="bold reverse yellow" if p.paused else "bold reverse green")
+            t.append(f"  speed {p.speed:g}x  session t={p.now_s():.1f}s", style="bold")
+        if any(s.drop_unavailable() for s in self.sources):
+            t.append("  drop key: off", style="grey62")
+        else:
+            t.append(f"  drop key: {self.drop_factor:.0%} for {self.drop_s:g}s", style="grey62")
+        self.status_bar.update(t, layout=False)  # one line of fixed height: no layout pass
 
     # ------------------------------------------------------------------ actions
     def action_toggle_pause(self) -> None:
+        # One frame at the instant of the pause, so what stays on screen is that instant
+        # (over HTTP the session runs on; the frozen display is the only record of it).
         self.pacer.toggle()
-        self._update_status()
+        self.frame()
+
+    def _fixed_pace(self) -> bool:
+        if self.pacer.adjustable:
+            return False
+        self.notify(self.pacer.fixed_reason, severity="warning")
+        return True
 
     def action_faster(self) -> None:
+        if self._fixed_pace():
+            return
         self.pacer.faster()
         self._update_status()
 
     def action_slower(self) -> None:
+        if self._fixed_pace():
+            return
         self.pacer.slower()
         self._update_status()
 
     def action_step(self) -> None:
+        if self._fixed_pace():
+            return
         self.pacer.skip(1.0)
         self.frame()
 
@@ -131,11 +175,17 @@ class SessionScreen(Screen):
         self.switch_abr(index, nxt)
 
     def action_drop(self) -> None:
-        if not all(s.supports_drops for s in self.sources):
-            self.notify("this link model cannot take a bandwidth drop (Pensieve mode)", severity="warning")
-            return
+        for s in self.sources:
+            why = s.drop_unavailable()
+            if why is not None:
+                self.notify(why, severity="warning")
+                return
         for s, p in zip(self.sources, self.panes):
-            s.inject_drop(self.drop_factor, self.drop_s)
+            try:
+                s.inject_drop(self.drop_factor, self.drop_s)
+            except (ValueError, RuntimeError) as e:  # e.g. a trace too large to re-register
+                self.notify(str(e), severity="error")
+                return
             p.note(f"bandwidth x{self.drop_factor:g} for {self.drop_s:g}s")
         self.frame()
 
@@ -195,6 +245,28 @@ class ErrorScreen(Screen):
             yield Label("abrlab could not start this session", classes="title")
             yield Static(Text(self.message), id="message")
             yield Label("n: choose another session   q: quit")
+        yield Footer()
+
+
+class ConnectingScreen(Screen):
+    """An HTTP session loading its manifest (retries on a bad URL take a few seconds)."""
+
+    BINDINGS = [Binding("q,escape", "app.quit", "Quit")]
+
+    DEFAULT_CSS = """
+    ConnectingScreen { align: center middle; }
+    ConnectingScreen #box { width: 90%; max-width: 100; height: auto; border: round $accent; padding: 1 2; }
+    """
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="box"):
+            yield Label(Text("Connecting", style="bold"))
+            yield Static(Text(self.where), id="where")
+            yield Label("loading the manifest and the init segments...   q: quit")
         yield Footer()
 
 
@@ -288,6 +360,7 @@ class StartScreen(ModalScreen):
                 mode=str(self.query_one("#mode", Select).value),
                 speed=speed,
                 pick=False,
+                http=None,  # the form starts simulated sessions
             )
         )
 

@@ -151,13 +151,14 @@ class SessionPane(Vertical):
         if not self.compact:
             self.ladder.show(rungs.chosen_rung, status.playing_rung, self.score.time_per_rung_s)
             self.log_view.add_events(events)
-        self.title_bar.update(self._title(status))
+        # One line of fixed height: no layout pass (a whole screen's worth) each frame.
+        self.title_bar.update(self._title(status), layout=False)
 
     def _title(self, status: Status) -> Text:
         src = self.source
         s = src.session
         t = Text(f" {src.label} ", style="bold reverse")
-        t.append(f" {s.title.name} · {s.trace_name} · {s.config.mode} · {src.kind}  ", style="")
+        t.append(f" {s.title.name} · {s.trace_name or 'unshaped'} · {s.config.mode} · {src.kind}  ", style="")
         t.append(f"t={status.t_s:7.1f}s ", style="bold")
         style = {"stalled": "bold red", "playing": "bold green", "ended": "bold"}.get(status.state, "yellow")
         t.append(status.state, style=style)

@@ -4,8 +4,10 @@ A source owns one session and the driver feeding it. The TUI calls ``advance_to(
 with the pacer's session time each frame, then reads ``take_events()`` (the typed
 events new since the last call), ``status()`` (playback at that instant, as the session
 core projects it) and ``estimate_bps()``; it steers with ``set_abr`` and
-``inject_drop``. :class:`SimSource` runs the simulated driver in steps; an HTTP source
-has the same face with a real (or scaled) clock behind it.
+``inject_drop`` (unless ``drop_unavailable()`` says why not). :class:`SimSource` runs
+the simulated driver in steps; :class:`player.tui.http_source.HttpSource` has the same
+face with the HTTP driver and its scaled clock behind it (and, being on a network, may
+fail: ``problem()``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,16 @@ class SessionSource(Protocol):
     def done(self) -> bool: ...
 
     @property
-    def supports_drops(self) -> bool: ...
+    def started(self) -> bool: ...
+
+    def problem(self) -> str | None:
+        """Why the session failed (one line), or None."""
+
+    def drop_unavailable(self) -> str | None:
+        """Why the bandwidth-drop key cannot act on this session (one line), or None."""
+
+    async def aclose(self) -> None:
+        """Stop and release what the session holds (the screen is going away)."""
 
     def advance_to(self, t_s: float) -> None: ...
 
@@ -186,6 +197,17 @@ class SimSource:
     @property
     def supports_drops(self) -> bool:
         return self.stepper.link.supports_drops  # type: ignore[attr-defined]
+
+    started = True  # a simulated session starts with its stepper
+
+    def problem(self) -> str | None:
+        return None  # an algorithm's bug surfaces from advance_to
+
+    def drop_unavailable(self) -> str | None:
+        return None if self.supports_drops else "this link model cannot take a bandwidth drop (Pensieve mode)"
+
+    async def aclose(self) -> None:
+        pass
 
     def advance_to(self, t_s: float) -> None:
         self.stepper.advance_to(t_s)
