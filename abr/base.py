@@ -18,6 +18,7 @@ and a simulator mode can pick a preset by default (``MODE_PRESETS``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Sequence
 
@@ -291,6 +292,12 @@ class AbrAlgorithm:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
+
+
+def js_round(x: float) -> int:
+    """JavaScript's ``Math.round`` (halves round up; Python's ``round`` rounds them to
+    even), for algorithms ported from JavaScript players."""
+    return math.floor(x + 0.5)
 
 
 def highest_rung_below(bitrates_bps: Sequence[int], rate_bps: float) -> int:

@@ -9,7 +9,9 @@ Stability in HTTP-based Adaptive Video Streaming with FESTIVE", CoNEXT 2012.
 - Delayed update: between the current rung and that reference rung, take the one with
   the lower combined cost  stability + ``alpha`` x efficiency, where stability =
   2^(switches in the last ``stability_window_s`` (20 s)), plus one switch for changing,
-  and efficiency = |b / min(b_ref, 0.85 x estimate) - 1|; alpha = 12 (the paper's value).
+  and efficiency = |b / min(w, b_ref) - 1| with w the bandwidth estimate itself (§5.3:
+  "w is the estimated bandwidth and b_ref is the reference bitrate"; the 0.85 factor
+  only picks the target); alpha = 12 (the paper's value). The current rung wins ties.
 - Randomized scheduling: each request waits until the buffer is at most a target drawn
   uniformly from ``target_buffer_s`` +/- one segment (the paper randomizes the start
   time of requests around the target buffer to break synchronisation between players).
@@ -69,7 +71,7 @@ class Festive(AbrAlgorithm):
             self._switch_times.popleft()
         n = len(self._switch_times) + (1 if b != cur else 0)
         stability = 2.0**n
-        denom = min(bitrates[ref], self.target_fraction * est)  # type: ignore[attr-defined]
+        denom = min(bitrates[ref], est)
         efficiency = abs(bitrates[b] / denom - 1.0) if denom > 0 else 0.0
         return stability + self.alpha * efficiency  # type: ignore[attr-defined]
 

@@ -12,19 +12,22 @@ reward, terminated, truncated, info)`` protocol without importing gymnasium (wra
 (picked at random from ``traces`` with the env's RNG); each step fetches the next segment
 at the chosen rung and returns its QoE_lin reward, exactly ``qoe.metrics``' per-segment
 reward (bitrate in Mbps - 4.3 x stall - |change|; the startup delay is the first
-segment's stall). Observations are :func:`abr.learned.features` of the context the next
-decision would see, as a numpy array (names in ``FEATURES``).
+segment's stall). Observations are :func:`abr.learned.state_features` of the context the
+next decision would see (buffer, stall flag, last bitrate, throughput over several
+horizons, last download time, latency, segment duration, content left), as a numpy
+array (names in ``FEATURES``; zeros before the first download). ``info["candidates"]``
+holds :func:`abr.learned.candidate_matrix`, the per-rung features the bundled learned
+ABR scores.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from abr.base import AbrContext, TransferSample
-from abr.learned import FEATURES, features
+from abr.base import AbrContext
+from abr.learned import STATE_FEATURES, candidate_matrix, state_features
 from player.config import SessionConfig, mode_config
 from player.link import make_link
 from player.presentation import Title
@@ -40,22 +43,13 @@ class _Agent:
 
     def __init__(self) -> None:
         self.action = 0
-        self.rates: list[float] = []
-
-    def reset(self) -> None:
-        self.rates = []
-
-    def on_download(self, sample: TransferSample, ctx: AbrContext) -> None:
-        r = sample.rate_with_latency_bps
-        if 0 < r < math.inf:
-            self.rates.append(r)
 
     def decide(self, ctx: AbrContext) -> int:
         return self.action
 
 
 class AbrEnv:
-    FEATURES = FEATURES
+    FEATURES = STATE_FEATURES
 
     def __init__(self, title: Title, traces: Sequence[Trace], mode: str = "default", config: SessionConfig | None = None, seed: int | None = None) -> None:
         if not traces:
@@ -70,15 +64,27 @@ class AbrEnv:
         self.rng = np.random.default_rng(seed)
         self.session: Session | None = None
 
-    def _obs(self) -> np.ndarray:
+    def _context(self) -> AbrContext:
         s = self.session
         assert s is not None
         p = s.video
         ctx = p.ctx
+        ctx.now_s = self._now
         ctx.buffer_s = p.level_s
         ctx.last_rung = p.last_rung
         ctx.segment_index = min(p.next_index, p.end_index - 1)
-        return np.asarray(features(ctx, self._agent.rates[-5:]), dtype=np.float64)
+        ctx.segment_duration_s = ctx.duration_of(ctx.segment_index)
+        return ctx
+
+    def _obs(self) -> np.ndarray:
+        x = state_features(self._context())
+        return np.zeros(len(STATE_FEATURES)) if x is None else np.asarray(x, dtype=np.float64)
+
+    def candidates(self) -> np.ndarray | None:
+        """Per-rung features of the next decision (None before the first download)."""
+        ctx = self._context()
+        x = state_features(ctx)
+        return None if x is None else candidate_matrix(ctx, x)
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         if seed is not None:
@@ -125,5 +131,5 @@ class AbrEnv:
         done = s.video.next_index >= s.video.end_index
         if done:
             s.next_action(self._now)  # play the buffer out: the session ends
-        info = {"rung": a, "buffer_s": s.video.level_s, "fetched": fetched}
+        info = {"rung": a, "buffer_s": s.video.level_s, "fetched": fetched, "candidates": self.candidates()}
         return self._obs(), reward, done, False, info

@@ -228,21 +228,31 @@ def test_robustmpc_quirks_match_pensieve_every_trace(envivio, folder):
     _check_against_reference(envivio, sorted(p for p in d.iterdir() if p.suffix == ".json"))
 
 
-def test_replay_keeps_carrying_sessions_in_order_listdir(envivio, tmp_path):
-    # Copy a few traces in a chosen creation order; replay in listdir order with the
-    # quirks on, jobs=2, and compare with the reference run over the same order.
-    src = shared_path("traces", "hsdpa3g")
-    names = sorted(p.name for p in src.iterdir() if p.suffix == ".json")[:5]
+def _copied_in_reverse(folder, n, tmp_path):
+    """The first ``n`` traces of a ../shared folder, copied in reverse creation order."""
+    src = shared_path("traces", folder)
+    names = sorted(p.name for p in src.iterdir() if p.suffix == ".json")[:n]
     d = tmp_path / "tr"
     d.mkdir()
     for name in reversed(names):
         shutil.copy(src / name, d / name)
+    return d
+
+
+def _reference_rewards(envivio, files):
+    """mpc.py's per-chunk rewards over ``files`` in the order given (one run)."""
+    cols = [cooked_arrays(load_trace(p)) for p in files]
+    sizes = {q: [int(x) for x in envivio.video.sizes_bytes[:, q]] for q in range(6)}
+    return run_mpc([c[0] for c in cols], [c[1] for c in cols], sizes)[0]
+
+
+def test_replay_keeps_carrying_sessions_in_order_listdir(envivio, tmp_path):
+    # Copy a few traces in a chosen creation order; replay in listdir order with the
+    # quirks on, jobs=2, and compare with the reference run over the same order.
+    d = _copied_in_reverse("hsdpa3g", 5, tmp_path)
     listed = collect_traces([d], order="listdir")
     assert [os.path.basename(p) for p in listed] == [n for n in os.listdir(d)]
-    traces = [load_trace(p) for p in listed]
-    cols = [cooked_arrays(t) for t in traces]
-    sizes = {q: [int(x) for x in envivio.video.sizes_bytes[:, q]] for q in range(6)}
-    ref_rewards, _ = run_mpc([c[0] for c in cols], [c[1] for c in cols], sizes)
+    ref_rewards = _reference_rewards(envivio, listed)
     content = str(shared_path("content", "envivio.json"))
     spec = "robustmpc:pensieve_quirks=true"
     rows1 = list(replay([d], content, [spec], mode="pensieve", jobs=1, order="listdir"))
@@ -253,3 +263,32 @@ def test_replay_keeps_carrying_sessions_in_order_listdir(envivio, tmp_path):
     assert [r["trace"] for r in rows1] == [os.path.splitext(os.path.basename(p))[0] for p in listed]
     for got, rw in zip(q1, ref_rewards):
         assert abs(got - reported_qoe(rw)) < 1e-6
+
+
+def test_cli_replay_with_quirks_matches_pensieve_and_reports_regret(envivio, tmp_path):
+    # As a user runs it: the quirks switch from the command line, in pensieve mode, the
+    # directory in os.listdir order (as Pensieve loads it), regret against the optimum.
+    import subprocess
+    import sys
+
+    from player.results import read_results
+
+    d = _copied_in_reverse("belgium4g", 4, tmp_path)
+    out = tmp_path / "res.csv"
+    spec = "robustmpc:pensieve_quirks=true"
+    r = subprocess.run(
+        [sys.executable, "-m", "player", "replay", "--trace", str(d), "--content", str(shared_path("content", "envivio.json")),
+         "--abr", f"{spec},throughput", "--mode", "pensieve", "--order", "listdir", "--regret", "lin", "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "regret" in r.stdout and "qoe_optimum" in r.stdout
+    rows = read_results(out)
+    listed = [os.path.splitext(n)[0] for n in os.listdir(d)]
+    quirky = {row["trace"]: row for row in rows if row["abr_spec"] == spec}
+    ref_rewards = _reference_rewards(envivio, [d / f"{n}.json" for n in listed])
+    for name, rw in zip(listed, ref_rewards):
+        assert abs(quirky[name]["qoe_lin"] - reported_qoe(rw)) < 1e-6, name
+    for row in rows:
+        assert row["regret"] == pytest.approx(row["qoe_optimum"] - row["qoe_lin"])
+        assert row["regret"] >= -1e-9

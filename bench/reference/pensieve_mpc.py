@@ -58,7 +58,11 @@ def run_mpc(all_cooked_time, all_cooked_bw, video_size, state=None):
     def get_chunk_size(quality, index):
         if index < 0 or index > 48:
             return 0
-        return video_size[quality][index]
+        # mpc.py builds this six-entry dict on every call (38,880 calls per decision);
+        # kept so that the transliteration costs what the original costs
+        sizes = {5: video_size[5][index], 4: video_size[4][index], 3: video_size[3][index],
+                 2: video_size[2][index], 1: video_size[1][index], 0: video_size[0][index]}
+        return sizes[quality]
 
     net_env = Environment(all_cooked_time, all_cooked_bw, video_size)
     last_bit_rate = DEFAULT_QUALITY
