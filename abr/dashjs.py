@@ -29,8 +29,9 @@ default priority); when no rule proposes anything the rung stays.
   from ``bufferTimeDefault`` (18 s: 18 / 9 s, the default here, as the issue specifies).
 - InsufficientBufferRule: silent for the first 2 segments (SEGMENT_IGNORE_COUNT); rung 0
   while the buffer state is BUFFER_EMPTY; otherwise the rung for
-  average x buffer / segment duration x ``insufficient_safety`` (0.5,
-  INSUFFICIENT_BUFFER_SAFETY_FACTOR), with the average latency.
+  average x buffer / segment duration x ``insufficient_safety`` (0.7, the
+  ``throughputSafetyFactor`` of dash.js's settings ``rules.insufficientBufferRule``, as the
+  issue specifies; v4.7's rule used a constant 0.5, ``preset=v4``), with the average latency.
 - SwitchHistoryRule + SwitchRequestHistory: every decision is recorded as a drop (new <
   old) or no-drop against the rung it left; only the last 8 decisions count
   (SWITCH_REQUEST_HISTORY_DEPTH: older ones are subtracted from the running totals).
@@ -183,7 +184,7 @@ class DashJsDynamic(AbrAlgorithm):
         "dead_time_latency": Param(True, "useDeadTimeLatency: throughput over the download time, rung choice discounts latency", bool),
         "cache_threshold_ms": Param(50.0, "cacheLoadThresholds.video: faster downloads count as cache hits", float),
         "stall_threshold_s": Param(0.3, "buffer below this is BUFFER_EMPTY (streaming.buffer.stallThreshold)", float),
-        "insufficient_safety": Param(0.5, "InsufficientBufferRule INSUFFICIENT_BUFFER_SAFETY_FACTOR", float),
+        "insufficient_safety": Param(0.7, "InsufficientBufferRule throughputSafetyFactor (dash.js settings rules.insufficientBufferRule; v4.7's rule constant was 0.5)", float),
         "insufficient_ignore": Param(2, "InsufficientBufferRule SEGMENT_IGNORE_COUNT", int),
         "switch_history_depth": Param(8, "SWITCH_REQUEST_HISTORY_DEPTH: decisions remembered", int),
         "switch_history_samples": Param(6, "SwitchHistoryRule SAMPLE_SIZE", int),
@@ -193,8 +194,9 @@ class DashJsDynamic(AbrAlgorithm):
         "abandon_requests": Param(True, "AbandonRequestsRule (additionalAbrRules.abandonRequestsRule)", bool),
     }
     PRESETS = {
-        # dash.js v4.7: the DYNAMIC thresholds come from stableBufferTime (12 s).
-        "v4": {"bola_on_s": 12.0, "bola_off_s": 6.0},
+        # dash.js v4.7: the DYNAMIC thresholds come from stableBufferTime (12 s) and the
+        # InsufficientBufferRule used its INSUFFICIENT_BUFFER_SAFETY_FACTOR constant 0.5.
+        "v4": {"bola_on_s": 12.0, "bola_off_s": 6.0, "insufficient_safety": 0.5},
     }
 
     def reset(self) -> None:

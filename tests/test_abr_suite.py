@@ -385,7 +385,8 @@ def test_dashjs_switches_between_throughput_and_bola():
 
 
 def test_dashjs_lowest_rule_wins_insufficient_buffer():
-    a = create("dashjs")
+    # dash.js v4.7 (preset v4): INSUFFICIENT_BUFFER_SAFETY_FACTOR 0.5
+    a = create("dashjs:preset=v4")
     feed_kbps(a, [3000] * 4)
     # (a zero latency is 1 ms in dash.js: every rate is x (1 - 0.001 / 4))
     # throughput rule: 0.9 x 3000 = 2700 kbps -> rung 3; insufficient buffer with 2.2 s:
@@ -395,6 +396,13 @@ def test_dashjs_lowest_rule_wins_insufficient_buffer():
     assert value(a.decide(ctx_for(buffer_s=8.0, last=3))) == 3  # 3000 kbps: no cap
     # BUFFER_EMPTY (< 0.3 s): the throughput rule is silent, insufficient buffer says 0
     assert value(a.decide(ctx_for(buffer_s=0.2, last=3))) == 0
+    # The default follows dash.js's settings (rules.insufficientBufferRule
+    # throughputSafetyFactor 0.7): 3000 x 0.99975 x b / 4 x 0.7
+    d = create("dashjs")
+    feed_kbps(d, [3000] * 4)
+    assert value(d.decide(ctx_for(buffer_s=2.2, last=3))) == 1  # 1154.7 kbps
+    assert value(d.decide(ctx_for(buffer_s=3.2, last=3))) == 2  # 1679.6 kbps
+    assert value(d.decide(ctx_for(buffer_s=1.4, last=3))) == 0  # 734.8 kbps
 
 
 def test_dashjs_insufficient_buffer_ignores_the_first_two_segments():
