@@ -392,10 +392,16 @@ class Session:
             return DONE
         if state == IDLE:
             raise SessionError("call start() before next_action()")
-        self._advance(now)
-        if self.state == ENDED:
-            return DONE
-        p = self._pick(media)
+        if now != self._t:  # (a call saved on the simulator's hot path)
+            self._advance(now)
+            if self.state == ENDED:
+                return DONE
+        if self._single and media is None:
+            p = self.video
+            if p.inflight is not None or p.next_index >= p.end_index:
+                p = None
+        else:
+            p = self._pick(media)
         if p is None:
             if self._all_loaded():
                 return self._play_out()
@@ -574,7 +580,8 @@ class Session:
                 return
         if p.inflight is not request:
             raise SessionError(f"segment_loaded for {request!r}, which is not in flight")
-        self._advance(now)
+        if now != self._t:
+            self._advance(now)
         p.inflight = None
         p.attempt = 0
         size = request.size_bytes if size_bytes is None else size_bytes
