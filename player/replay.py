@@ -140,7 +140,16 @@ def _sequential_only(spec: str, mode: str | None = None) -> bool:
     return bool(getattr(create(spec, mode=mode), "carries_state_across_sessions", False))
 
 
-TRACE_ORDERS = ("sorted", "listdir")
+TRACE_ORDERS = ("auto", "sorted", "listdir")
+
+
+def resolve_order(order: str, abrs: Sequence[str], mode: str | None = None) -> str:
+    """``auto``: ``listdir`` when an algorithm carries state from one trace to the next
+    (then the order is part of the result, and the reference it reproduces read the
+    directory with ``os.listdir``), else ``sorted`` (stable across machines)."""
+    if order != "auto":
+        return order
+    return "listdir" if any(_sequential_only(spec, mode) for spec in abrs) else "sorted"
 
 
 def collect_traces(paths: Iterable[str | os.PathLike[str]], order: str = "sorted") -> list[str]:
@@ -151,6 +160,8 @@ def collect_traces(paths: Iterable[str | os.PathLike[str]], order: str = "sorted
     replayed in its own order."""
     if order not in TRACE_ORDERS:
         raise ValueError(f"unknown trace order {order!r} (known: {', '.join(TRACE_ORDERS)})")
+    if order == "auto":
+        order = "sorted"  # no algorithm to ask here: see resolve_order
     out: list[str] = []
     for p in paths:
         files = iter_trace_files(p)
@@ -178,7 +189,7 @@ def replay(
     *,
     jobs: int = 1,
     config: dict[str, Any] | None = None,
-    order: str = "sorted",
+    order: str = "auto",
     regret: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield one result row per (algorithm, trace), streaming (nothing is held).
@@ -191,7 +202,7 @@ def replay(
     _config(mode, config)
     for spec in abrs:
         create(spec, mode=mode)  # validate every spec before starting work
-    trace_paths = collect_traces(traces, order)
+    trace_paths = collect_traces(traces, resolve_order(order, abrs, mode))
     for p in trace_paths[:1]:
         load_trace(p)
     tasks = plan(trace_paths, list(abrs), mode=mode)

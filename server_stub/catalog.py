@@ -231,8 +231,12 @@ class LiveClock:
         self.speed = speed
         self._wall = wall or time.time
 
+    def now_unix(self) -> float:
+        """The event clock now: what ``/time`` answers and availability follows."""
+        return self.start_unix + (self._wall() - self.start_unix) * self.speed
+
     def state(self, track: "CatalogTrack") -> LiveState:
-        now = self.start_unix + (self._wall() - self.start_unix) * self.speed
+        now = self.now_unix()
         ends = np.cumsum(track.segment_durations_s)
         n = int(np.searchsorted(ends, now - self.start_unix + 1e-9, side="right"))
         return LiveState(self.start_unix, now, n, n >= track.n_segments)

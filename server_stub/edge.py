@@ -7,6 +7,7 @@ Routes (``{token}`` is a control-plane token, see ``server_stub.tokens``)::
     POST     /t/{token}/session                   shape this session: {"trace": [...]}
     DELETE   /t/{token}/session
     GET      /health                              liveness and load, for steering
+    GET      /time                                the live event clock (the MPDs' UTCTiming)
     GET      /metrics                             JSON (or ?format=prometheus)
     GET|PUT  /_admin/faults                       fault injection (admin key)
     POST     /_admin/prefill                      {"title": ..., "layout": "files"|"ranges"|"both"}
@@ -486,6 +487,20 @@ class Edge:
             "bytes_per_s": self.metrics.sample_rate(),
         }
 
+    async def time_now(self, request: web.Request) -> web.Response:
+        """The origin's live clock, relayed as it is (no modelled backbone delay: a real
+        edge answers from its own NTP-disciplined clock). Public, like ``/health``: a
+        time stamp is not content."""
+        assert self._client is not None
+        try:
+            async with self._client.get(self.config.origin_url.rstrip("/") + "/time") as r:
+                if r.status != 200:
+                    return json_error(502, f"origin time source answered HTTP {r.status}")
+                text = await r.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            return json_error(502, f"origin time source unreachable: {type(e).__name__}")
+        return web.Response(text=text, content_type="text/plain", headers={"Cache-Control": "no-store"})
+
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "edge_id": self.config.edge_id, "speed": self.speed, **self.load()})
 
@@ -629,6 +644,7 @@ def make_edge_app(edge: Edge) -> web.Application:
     r.add_post("/session", edge.no_token)
     r.add_delete("/session", edge.no_token)
     r.add_get("/health", edge.health)
+    r.add_get("/time", edge.time_now)
     r.add_get("/metrics", edge.metrics_handler)
     r.add_get("/_admin/faults", edge.get_faults)
     r.add_put("/_admin/faults", edge.put_faults)

@@ -85,7 +85,8 @@ def _timeline(parent: ET.Element, track: CatalogTrack) -> None:
         ET.SubElement(tl, "S", attrs)
 
 
-def _utc(unix_s: float) -> str:
+def utc_instant(unix_s: float) -> str:
+    """xs:dateTime in UTC with microseconds (also what the live time source answers)."""
     return datetime.fromtimestamp(unix_s, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -105,8 +106,8 @@ def _mpd_root(title: CatalogTitle, live: LiveState | None = None) -> tuple[ET.El
         del attrs["mediaPresentationDuration"]
         attrs.update(
             type="dynamic",
-            availabilityStartTime=_utc(live.availability_start_unix),
-            publishTime=_utc(live.now_unix),
+            availabilityStartTime=utc_instant(live.availability_start_unix),
+            publishTime=utc_instant(live.now_unix),
             minimumUpdatePeriod=_iso_duration(seg),
             suggestedPresentationDelay=_iso_duration(3 * seg),
         )
@@ -140,7 +141,17 @@ def dash_mpd(title: CatalogTitle, live: LiveState | None = None) -> str:
             _timeline(ET.SubElement(aset, "SegmentTemplate", tmpl), track)
         for rung in range(len(track.renditions)):
             _representation(aset, track, rung)
+    if live is not None and not live.ended:
+        _utc_timing(mpd)
     return _serialize(mpd)
+
+
+def _utc_timing(mpd: ET.Element) -> None:
+    """Name the event clock as the time source (ISO/IEC 23009-1 5.8.5.7; UTCTiming comes
+    after the Periods in the schema). ``/time`` is path-absolute: it resolves to the root
+    of whichever edge served the MPD, which answers with the origin's live clock, so a
+    player with a wrong clock (or ``--speed k``) still asks for segments that exist."""
+    ET.SubElement(mpd, "UTCTiming", {"schemeIdUri": "urn:mpeg:dash:utc:http-iso:2014", "value": "/time"})
 
 
 def dash_mpd_ranges(title: CatalogTitle) -> str:

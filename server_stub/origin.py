@@ -21,6 +21,7 @@ import time
 from aiohttp import web
 
 from server_stub.catalog import Catalog, CatalogTitle, LiveClock
+from server_stub.manifests import utc_instant
 from server_stub.httputil import DEFAULT_MAX_BODY_BYTES, Handler, body_limit_middleware, json_error, object_response
 from server_stub.objects import COMPONENT, Object, resolve
 
@@ -65,6 +66,12 @@ class Origin:
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "titles": len(self.catalog)})
 
+    async def time_now(self, request: web.Request) -> web.Response:
+        """The live clock as an ISO 8601 instant with milliseconds: the time source the
+        live MPDs name in ``UTCTiming`` (scheme ``http-iso``). Public, like ``/health``."""
+        return web.Response(text=utc_instant(self.live_clock.now_unix()), content_type="text/plain",
+                            headers={"Cache-Control": "no-store"})
+
     async def catalog_list(self, request: web.Request) -> web.Response:
         return web.json_response({"titles": [t.describe() for t in self.catalog]})
 
@@ -91,7 +98,7 @@ class Origin:
 
     @web.middleware
     async def check_key(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.origin_key and request.path != "/health":
+        if self.origin_key and request.path not in ("/health", "/time"):
             given = request.headers.get(ORIGIN_KEY_HEADER, "")
             if not hmac.compare_digest(given.encode(), self.origin_key.encode()):
                 return json_error(403, "origin access needs the edge key")
@@ -113,6 +120,7 @@ def make_origin_app(origin: Origin, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     )
     app[ORIGIN_KEY] = origin
     app.router.add_get("/health", origin.health)
+    app.router.add_get("/time", origin.time_now)
     app.router.add_get("/catalog", origin.catalog_list)
     app.router.add_get(f"/catalog/{{title:{COMPONENT}}}", origin.catalog_one)
     add_title_routes(app.router, "", origin.serve)

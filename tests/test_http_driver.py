@@ -285,6 +285,8 @@ async def test_a_live_event_is_followed_from_near_its_edge_to_its_end(manifest):
     f = res.source.follower
     assert res.source.live and f is not None and f.ended
     assert sess.end_reason == "completed"
+    if manifest == "dash":  # the MPD names the edge's /time (UTCTiming); HLS has no such element
+        assert f.sync is not None and f.sync.url.endswith("/time") and not f.warnings
     start = res.source.title.meta["live_start_number"]
     # Three segment durations behind the edge (suggestedPresentationDelay / 3 target durations).
     assert 2 <= start <= 4

@@ -14,7 +14,7 @@ from abr.mpc import SequencePlanner, ThroughputHistory
 from bench.reference.mpc_bruteforce import BruteForcePlanner
 from bench.reference.pensieve_bb import reported_qoe
 from bench.reference.pensieve_mpc import run_mpc
-from player.replay import collect_traces, replay
+from player.replay import collect_traces, replay, resolve_order
 from player.sim import simulate
 from qoe.metrics import qoe
 from tests.conftest import shared_path
@@ -260,6 +260,11 @@ def test_replay_keeps_carrying_sessions_in_order_listdir(envivio, tmp_path):
     q1 = [r["qoe_lin"] for r in rows1]
     q2 = [r["qoe_lin"] for r in rows2 if r["abr_spec"] == spec]
     assert q1 == q2
+    # With no order given, the carried state makes the replay read the directory as
+    # Pensieve does; an algorithm without such state gets names sorted.
+    rows_auto = list(replay([d], content, [spec], mode="pensieve"))
+    assert [r["trace"] for r in rows_auto] == [r["trace"] for r in rows1] and [r["qoe_lin"] for r in rows_auto] == q1
+    assert resolve_order("auto", [spec], "pensieve") == "listdir" and resolve_order("auto", ["robustmpc", "bba"]) == "sorted"
     assert [r["trace"] for r in rows1] == [os.path.splitext(os.path.basename(p))[0] for p in listed]
     for got, rw in zip(q1, ref_rewards):
         assert abs(got - reported_qoe(rw)) < 1e-6

@@ -14,7 +14,7 @@ from rich.table import Table
 from abr.registry import split_specs
 from player.config import MODES
 from player.defaults import default_content, default_traces
-from player.replay import TRACE_ORDERS, collect_traces, replay
+from player.replay import TRACE_ORDERS, collect_traces, replay, resolve_order
 from player.results import METRICS, ResultWriter
 from qoe.metrics import QOE_MODELS, summarize
 
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         settings: Optional[List[str]] = typer.Option(None, "--set", help="Session setting override, e.g. --set max_buffer_s=30 (repeatable)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         regret: Optional[str] = typer.Option(None, "--regret", help="Also compute each trace's offline optimum under this QoE model (lin, log, hd, yin) and report every session's regret (optimum minus achieved)."),
-        order: str = typer.Option("sorted", "--order", help="Trace order within a directory: 'sorted' by name, or 'listdir' (os.listdir order, as Pensieve's load_trace reads them; matters only for algorithms whose state carries across sessions)."),
+        order: str = typer.Option("auto", "--order", help="Trace order within a directory: 'sorted' by name, 'listdir' (os.listdir order, as Pensieve's load_trace reads them), or 'auto' = listdir when an algorithm's state carries across sessions (robustmpc:pensieve_quirks=true), else sorted."),
     ) -> None:
         """Replay traces x ABR algorithms in simulation; print a summary, write results."""
         from player.cli import UserError
@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
         if order not in TRACE_ORDERS:
             raise UserError(f"--order {order!r}: choose one of {', '.join(TRACE_ORDERS)}")
         metrics = METRICS + (["qoe_optimum", "regret"] if regret else [])
-        paths = collect_traces(trace_inputs, order)
+        paths = collect_traces(trace_inputs, resolve_order(order, specs, mode))
         total = len(paths) * len(specs)
         console = Console(stderr=True)
         writer = ResultWriter(out) if out else None

@@ -217,6 +217,8 @@ class HttpDriver:
     async def get_bytes(self, url: str, ref: SegmentRef | None = None) -> bytes:
         """A small object (manifest, init segment) with retries and failover."""
         http = await self._open()
+        if not any(self.edges.can_serve(url, ep) for ep in self.edges.endpoints):
+            return await self._get_elsewhere(http, url, ref)
         attempt = 0
         last: TransferError | None = None  # said when giving up: a 404 is not a dead host
         while True:
@@ -250,6 +252,26 @@ class HttpDriver:
                     raise PlayError(f"cannot load {target}: {err}") from None
                 if self.edges.pick(url, self.clock.now()) is ep or len(self.edges.endpoints) == 1:
                     await self._backoff(attempt - 1)
+
+    async def _get_elsewhere(self, http: aiohttp.ClientSession, url: str, ref: SegmentRef | None) -> bytes:
+        """A URL on none of the session's edges (a manifest's time source, an absolute
+        BaseURL on another host): fetched where it points, with retries but no failover,
+        and its failures are not held against any edge's breaker."""
+        rh = range_header(ref) if ref is not None else None
+        attempt = 0
+        while True:
+            try:
+                async with http.get(url, headers={"Range": rh} if rh else None, timeout=self._timeout()) as r:
+                    if r.status not in (200, 206):
+                        raise status_error(r.status, url)
+                    return await r.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, TransferError) as e:
+                err = classify(e)
+                self.errors += 1
+                attempt += 1
+                if not err.retryable or attempt >= self.config.retry.max_attempts:
+                    raise PlayError(f"cannot load {url}: {err}") from None
+                await self._backoff(attempt - 1)
 
     async def _backoff(self, attempt: int) -> None:
         await self.clock.sleep_until(self.clock.now() + self.config.retry.backoff_s(attempt, self._rng))

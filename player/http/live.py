@@ -9,9 +9,14 @@ durations, as ``player.manifest.live`` and RFC 8216 6.3.3 advise), and every
 the manifest says the presentation ended (a static MPD, an ENDLIST).
 
 Time: a DASH live window is computed from ``availabilityStartTime`` and the current
-time. Under ``--speed k`` the stub's live events run k times faster than the wall
-clock from their availability start; the follower uses the same scaled clock
-(``event_now = start + (wall - start) * k``), so player and stub agree on what exists.
+time. When the MPD names ``UTCTiming`` sources the follower synchronises with the
+first that answers before computing the first window (``player.http.timesync``), so a
+player whose clock is off still asks for segments that exist; without one it trusts
+its own clock. Under ``--speed k`` the stub's live events run k times faster than the
+wall clock from their availability start; the follower uses the same scaled clock
+(``event_now = start + (wall - start) * k``, or ``server + (wall - sync) * k`` after a
+sync), so player and stub agree on what exists. One sync at the start: our sessions
+are minutes long and clocks drift by parts per million.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any, Awaitable, Callable
 
 import numpy as np
 
+from player.http.timesync import TimeSync, synchronise
 from player.presentation import SegmentRef, Title, Track
 
 Fetch = Callable[[str, "tuple[int, int] | None"], Awaitable[bytes]]
@@ -62,9 +68,25 @@ class LiveFollower:
         self.title: Title | None = None
         self.refreshes = 0
         self.ended = False
+        self.sync: TimeSync | None = None
+        self.warnings: list[str] = []
+        self._synced = False
+
+    async def synchronise(self, m: Any) -> TimeSync | None:
+        """Sync with the MPD's UTCTiming sources (once; HLS has none)."""
+        if not self._synced:
+            self._synced = True
+            timing = getattr(m.live, "utc_timing", None) if m.live is not None else None
+            if timing:
+                out = await synchronise(timing, self.url, self.fetch, self._wall)
+                self.sync = out.sync
+                self.warnings.extend(out.warnings)
+        return self.sync
 
     def event_now(self, m: Any) -> float:
         wall = self._wall()
+        if self.sync is not None:
+            return self.sync.now(wall, self.speed)
         ast = m.live.availability_start_s if m.live is not None else None
         if ast is None:
             return wall
@@ -88,6 +110,8 @@ class LiveFollower:
 
         m = parse_manifest(await self.fetch(self.url, None), self.url, url=self.url)
         await resolve_manifest_async(m, self.fetch)
+        if m.is_live:
+            await self.synchronise(m)
         return m, manifest_to_title(m, now_s=self.event_now(m) if m.is_live else None, text=False)
 
     def _delay_s(self, m: Any, title: Title) -> float:

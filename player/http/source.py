@@ -106,6 +106,7 @@ async def title_from_manifest(url: str, fetch: Fetch, speed: float = 1.0) -> Htt
         from player.http.live import LiveFollower
 
         follower = LiveFollower(url, fetch, speed)
+        await follower.synchronise(m)
         window = manifest_to_title(m, now_s=follower.event_now(m), text=False)
         return HttpTitle(follower.start(m, window), url, m.format, live=True, manifest=m, follower=follower)
     return HttpTitle(manifest_to_title(m), url, m.format, manifest=m)
