@@ -58,13 +58,37 @@ def _register() -> None:
         importlib.import_module(name).register(app)
 
 
+def _click_exceptions():  # type: ignore[no-untyped-def]
+    try:
+        from typer._click import exceptions  # typer >= 0.20 carries its own copy of click
+    except ImportError:  # pragma: no cover - older typer on top of click
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     _register()
     errors = _user_errors()
+    ce = _click_exceptions()
     try:
-        # Standalone mode: typer handles usage errors and Ctrl-C itself; anything else
-        # a command raises comes out here.
-        app(args=list(argv) if argv is not None else None)
+        # Not standalone: typer would draw usage errors (a bad option value, an unknown
+        # command) as a many-line box; we print them as one line, like our own errors.
+        code = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except errors as e:  # type: ignore[misc]
         print(f"abrlab: error: {e}", file=sys.stderr)
         sys.exit(2)
+    except ce.NoArgsIsHelpError as e:
+        sys.exit(e.exit_code)  # typer has printed the help already
+    except ce.UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else "abrlab"
+        message = " ".join(e.format_message().split())
+        print(f"{where}: error: {message} (see {where} --help)", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except ce.ClickException as e:
+        print(f"abrlab: error: {' '.join(e.format_message().split())}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        print("abrlab: aborted", file=sys.stderr)
+        sys.exit(1)
+    if isinstance(code, int) and not isinstance(code, bool):
+        sys.exit(code)  # typer.Exit(code) raised by a command, or 130 after Ctrl-C
