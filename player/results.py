@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from player.output_file import check_output_path, finish, partial_path
 from qoe.metrics import kpis, qoe
 
 SCHEMA_VERSION = 1
@@ -132,16 +133,12 @@ class ResultWriter:
     FORMATS = (".csv", ".jsonl", ".parquet")
 
     def __init__(self, path: str | os.PathLike[str], batch: int = 1000) -> None:
-        self.path = Path(path)
-        ext = self.path.suffix.lower()
-        if ext not in self.FORMATS:
-            raise ValueError(f"{self.path}: unknown output format {ext or '(none)'!r}; use .csv, .jsonl or .parquet")
-        if self.path.parent and not self.path.parent.exists():
-            raise ValueError(f"{self.path}: directory {self.path.parent} does not exist")
-        self.format = ext[1:]
+        # Refused here, before any session runs, rather than when the file is closed.
+        self.path = check_output_path(path, self.FORMATS)
+        self.format = self.path.suffix.lower()[1:]
         self.batch = batch
         self.rows_written = 0
-        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        self._tmp = partial_path(self.path)
         self._pending: list[dict[str, Any]] = []
         self._fh: Any = None
         self._csv: Any = None
@@ -197,7 +194,7 @@ class ResultWriter:
                 self._pq.close()
         elif self._fh is not None:
             self._fh.close()
-        os.replace(self._tmp, self.path)
+        finish(self._tmp, self.path)
 
     def abort(self) -> None:
         try:

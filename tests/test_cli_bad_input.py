@@ -43,3 +43,45 @@ def test_usage_errors_are_one_line(args, expect):
 def test_no_arguments_still_prints_the_help():
     r = abrlab()
     assert r.returncode == 2 and "Usage" in r.stdout and "replay" in r.stdout
+
+
+# ----------------------------------------------------------------------------- replay --out
+@pytest.mark.parametrize(
+    "name,expect",
+    [
+        ("missing/r.csv", "does not exist"),
+        ("r.txt", "unknown output format"),
+        ("adir.csv", "is a directory"),
+    ],
+)
+def test_replay_bad_out_is_refused_before_any_session(tmp_path, name, expect):
+    (tmp_path / "adir.csv").mkdir()
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", envivio(), "--abr", "bba",
+                                  "--out", tmp_path / name))
+    assert name in line and expect in line
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
+
+
+def test_replay_unwritable_out_is_one_line():
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", envivio(), "--abr", "bba",
+                                  "--out", "/proc/results.csv"))
+    assert "/proc/results.csv" in line and "cannot write" in line
+
+
+def test_interrupted_replay_keeps_the_earlier_results(tmp_path):
+    out = tmp_path / "results.csv"
+    out.write_text("earlier results\n")
+    p = subprocess.Popen(
+        [sys.executable, "-m", "player", "replay", "-q", "--trace", shared_path("traces", "fcc_sd"), "--content", envivio(),
+         "--abr", "robustmpc,mpc", "--regret", "lin", "--out", out],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(1.5)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    assert p.returncode != 0 and "Traceback" not in err
+    assert out.read_text() == "earlier results\n"
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]

@@ -40,10 +40,11 @@ class UserError(Exception):
 def _user_errors() -> tuple[type[BaseException], ...]:
     from abr.base import AbrError
     from player.config import ConfigError
+    from player.output_file import OutputError
     from player.presentation import ContentError
     from traces.model import TraceError
 
-    errs: list[type[BaseException]] = [UserError, AbrError, ConfigError, ContentError, TraceError]
+    errs: list[type[BaseException]] = [UserError, AbrError, ConfigError, ContentError, TraceError, OutputError]
     try:
         from player.manifest.errors import ManifestError  # type: ignore[import-not-found]
 
