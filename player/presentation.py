@@ -103,7 +103,8 @@ class Track:
         if not self.rungs:
             raise ContentError(f"{self.media} track has no rungs")
         rates = [r.bitrate_bps for r in self.rungs]
-        if any(b <= 0 for b in rates):
+        if not all(_positive_number(b) for b in rates):
+            # NaN compares false both ways, so ``b <= 0`` alone lets it through.
             raise ContentError(f"{self.media} track has a rung with a non-positive bitrate")
         if rates != sorted(rates):
             raise ContentError(f"{self.media} track rungs must be in ascending bitrate order")
@@ -177,6 +178,13 @@ class Track:
         return int(np.argmin([abs(b - bitrate_bps) for b in self.bitrates_bps]))
 
 
+def _positive_number(x: Any) -> bool:
+    try:
+        return bool(math.isfinite(x) and x > 0)
+    except TypeError:
+        return False
+
+
 def estimated_sizes(bitrates_bps: Sequence[int], durations_s: Sequence[float]) -> np.ndarray:
     """Sizes a player assumes before download: bitrate x duration / 8, per segment and rung."""
     d = np.asarray(durations_s, dtype=np.float64)[:, None]
@@ -246,11 +254,20 @@ def title_from_sabre_movie(data: Any, path: str = "<string>", name: str | None =
     try:
         seg_ms = float(data["segment_duration_ms"])
         rates = [float(b) for b in data["bitrates_kbps"]]
-        sizes_bits = np.asarray(data["segment_sizes_bits"], dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise ContentError(f"malformed movie ({e})", path) from None
     if not math.isfinite(seg_ms) or seg_ms <= 0:
         raise ContentError("segment_duration_ms must be a positive number", path)
+    if not rates:
+        raise ContentError("bitrates_kbps is empty", path)
+    for i, b in enumerate(rates):
+        if not math.isfinite(b) or b <= 0:
+            raise ContentError(f"bitrates_kbps[{i}] must be a positive number, got {b:g}", path)
+    rows = _size_rows(data["segment_sizes_bits"], len(rates), "segment_sizes_bits", path)
+    try:
+        sizes_bits = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ContentError(f"malformed movie ({e})", path) from None
     if sizes_bits.ndim != 2 or sizes_bits.shape[1] != len(rates):
         raise ContentError(
             f"segment_sizes_bits must be one list of {len(rates)} sizes per segment", path
@@ -271,6 +288,20 @@ def title_from_sabre_movie(data: Any, path: str = "<string>", name: str | None =
     return Title(name=stem, video=track, source=str(path), source_format="sabre-movie")
 
 
+def _size_rows(rows: Any, n_rungs: int, key: str, path: str) -> list[Any]:
+    """``rows`` checked to be a non-empty list of one list of ``n_rungs`` sizes per
+    segment, so a ragged file is named by segment rather than by numpy's shape error."""
+    if not isinstance(rows, list):
+        raise ContentError(f"{key} must be a list of segments", path)
+    if not rows:
+        raise ContentError(f"{key} is empty", path)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != n_rungs:
+            got = f"{len(row)} sizes" if isinstance(row, list) else type(row).__name__
+            raise ContentError(f"{key}[{i}]: expected {n_rungs} sizes (one per rung), got {got}", path)
+    return rows
+
+
 def load_title(path: str | os.PathLike[str]) -> Title:
     """Load a title file: a Sabre movie JSON or an abrlab title JSON (see :func:`title_to_json`)."""
     p = Path(path)
@@ -280,6 +311,8 @@ def load_title(path: str | os.PathLike[str]) -> Title:
         raise ContentError("no such file", str(p)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ContentError(f"cannot read ({e})", str(p)) from None
+    if not text.strip():
+        raise ContentError("file is empty", str(p))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -306,11 +339,14 @@ def title_to_json(title: Title) -> dict[str, Any]:
 def title_from_json(data: dict[str, Any], path: str = "<string>") -> Title:
     try:
         rungs = tuple(Rung(**r) for r in data["rungs"])
+        if not rungs:
+            raise ContentError("rungs is empty", path)
+        sizes = _size_rows(data["segment_sizes_bytes"], len(rungs), "segment_sizes_bytes", path)
         track = Track(
             media="video",
             rungs=rungs,
             segment_durations_s=np.asarray(data["segment_durations_s"], dtype=np.float64),
-            sizes_bytes=np.asarray(data["segment_sizes_bytes"], dtype=np.int64),
+            sizes_bytes=np.asarray(sizes, dtype=np.int64),
         )
     except ContentError as e:
         raise ContentError(e.problem, path) from None

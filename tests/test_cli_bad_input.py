@@ -85,3 +85,43 @@ def test_interrupted_replay_keeps_the_earlier_results(tmp_path):
     assert p.returncode != 0 and "Traceback" not in err
     assert out.read_text() == "earlier results\n"
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
+
+
+# ----------------------------------------------------------------------------- --content
+def _movie(mutate):
+    data = json.loads(open(envivio()).read())
+    mutate(data)
+    return json.dumps(data).replace('"NAN"', "NaN")
+
+
+@pytest.mark.parametrize(
+    "mutate,expect",
+    [
+        (lambda d: d["bitrates_kbps"].__setitem__(0, "NAN"), "bitrates_kbps[0] must be a positive number, got nan"),
+        (lambda d: d["segment_sizes_bits"][3].pop(), "segment_sizes_bits[3]: expected 6 sizes (one per rung), got 5"),
+        (lambda d: (d.__setitem__("bitrates_kbps", []), d.__setitem__("segment_sizes_bits", [])), "bitrates_kbps is empty"),
+    ],
+)
+def test_bad_sabre_movie_is_one_line(tmp_path, mutate, expect):
+    bad = tmp_path / "movie.json"
+    bad.write_text(_movie(mutate))
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", bad, "--abr", "bba"))
+    assert "movie.json" in line and expect in line
+
+
+def test_abrlab_title_with_nan_bitrate_is_refused(tmp_path):
+    from player.presentation import load_title, title_to_json
+
+    data = title_to_json(load_title(envivio()))
+    data["rungs"][0]["bitrate_bps"] = float("nan")
+    bad = tmp_path / "title.json"
+    bad.write_text(json.dumps(data))
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", bad, "--abr", "bba"))
+    assert "title.json" in line and "non-positive bitrate" in line
+
+
+def test_empty_content_file_says_so(tmp_path):
+    bad = tmp_path / "movie.json"
+    bad.write_text("\n")
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", bad, "--abr", "bba"))
+    assert "movie.json: file is empty" in line
