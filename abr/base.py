@@ -239,6 +239,11 @@ class Param:
             raise AbrError(f"parameter {name}={value!r}: choose one of {', '.join(map(str, self.choices))}")
         if typ in (int, float) and not isinstance(value, (int, float)):
             raise AbrError(f"parameter {name}={value!r}: expected {typ.__name__}")
+        # float('nan') and float('inf') parse, but no parameter means anything with them
+        # (NaN compares false, so range checks downstream would let it through).
+        numbers = value if typ is tuple and isinstance(value, tuple) else (value,)
+        if typ in (float, tuple) and any(isinstance(x, float) and not math.isfinite(x) for x in numbers):
+            raise AbrError(f"parameter {name}={value!r}: expected a finite number")
         return value
 
 
@@ -270,7 +275,10 @@ class AbrAlgorithm:
             if k not in self.PARAMS:
                 known = ", ".join(self.PARAMS) or "none"
                 raise AbrError(f"{self.name}: unknown parameter {k!r} (known: {known})")
-            values[k] = self.PARAMS[k].coerce(k, v)
+            try:
+                values[k] = self.PARAMS[k].coerce(k, v)
+            except AbrError as e:
+                raise AbrError(f"{self.name}: {e}") from None
         self.preset = preset
         for k, v in values.items():
             setattr(self, k, v)

@@ -153,6 +153,8 @@ def create(spec: str | AbrSpec, mode: str | None = None) -> Any:
         raise
     except TypeError as e:
         raise AbrError(f"{sp.name}: bad parameters ({e})") from None
+    except ValueError as e:  # an estimator or rule refusing a value (window=0, ...)
+        raise AbrError(f"{sp.name}: {e}") from None
     if not getattr(obj, "name", None):
         try:
             obj.name = sp.name

@@ -125,3 +125,27 @@ def test_empty_content_file_says_so(tmp_path):
     bad.write_text("\n")
     line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", bad, "--abr", "bba"))
     assert "movie.json: file is empty" in line
+
+
+# ----------------------------------------------------------------------------- --abr
+@pytest.mark.parametrize(
+    "spec,expect",
+    [
+        ("bola:gamma_p=nan", "bola: parameter gamma_p=nan: expected a finite number"),
+        ("bba:reservoir_s=inf", "bba: parameter reservoir_s=inf: expected a finite number"),
+        ("throughput:window=0", "throughput: window must be >= 1"),
+        ("bola:gamma_p=x", "bola: parameter gamma_p='x': expected float"),
+    ],
+)
+def test_bad_abr_parameter_is_an_abr_error(spec, expect):
+    from abr.base import AbrError
+    from abr.registry import create
+
+    with pytest.raises(AbrError) as err:
+        create(spec)
+    assert str(err.value) == expect
+
+
+def test_abr_parameter_a_rule_refuses_is_one_line():
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", envivio(), "--abr", "throughput:window=0"))
+    assert "throughput: window must be >= 1" in line
