@@ -149,3 +149,26 @@ def test_bad_abr_parameter_is_an_abr_error(spec, expect):
 def test_abr_parameter_a_rule_refuses_is_one_line():
     line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", envivio(), "--abr", "throughput:window=0"))
     assert "throughput: window must be >= 1" in line
+
+
+# ----------------------------------------------------------------------------- traces
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["stats", "{trace}", "--bin-s", "inf"], "--bin-s must be a finite number"),
+        (["stats", "{trace}", "--outage-below-mbps", "-1"], "--outage-below-mbps"),
+        (["filter", "{trace}", "{tmp}/kept", "--min-mean-mbps", "nan"], "--min-mean-mbps"),
+        (["filter", "{trace}", "{tmp}/kept", "--min-mean-mbps", "5", "--max-mean-mbps", "1"], "no trace can pass"),
+        (["window", "{trace}", "{tmp}/w", "--length", "inf"], "--length must be a finite number"),
+        (["window", "{trace}", "/proc/abrlab-windows", "--length", "10"], "/proc/abrlab-windows: cannot create the directory"),
+        (["filter", "{trace}", "/proc/abrlab-kept"], "/proc/abrlab-kept: cannot create the directory"),
+        (["generate", "{tmp}/g.json", "--profile", "3g", "--duration", "inf"], "--duration must be a finite number"),
+        (["generate", "{tmp}/g.json", "--profile", "3g", "--duration", "1e12"], "at most"),
+        (["generate", "{tmp}/g.json", "--profile", "3g", "--seed", "-1"], "--seed"),
+    ],
+)
+def test_traces_bad_options_are_one_line(tmp_path, args, expect):
+    args = [a.format(trace=trace(), tmp=tmp_path) for a in args]
+    line = _one_line_error(abrlab("traces", *args))
+    assert expect in line
+    assert not (tmp_path / "kept").exists() and not (tmp_path / "g.json").exists()

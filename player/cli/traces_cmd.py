@@ -10,6 +10,7 @@ and prints.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -59,7 +60,28 @@ def _note(trace: Trace, fmt: str, seen: set[str]) -> None:
 def _out_dir(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise _user_error(f"{path}: exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _user_error(f"{path}: cannot create the directory ({e.strerror})") from None
+
+
+def _finite(**options: float | None) -> None:
+    """typer's ``min=`` refuses NaN but lets ``inf`` through; no option here means
+    anything infinite (an infinite bin is no bin, an infinite trace cannot be written)."""
+    for name, value in options.items():
+        if value is not None and not math.isfinite(value):
+            raise _user_error(f"--{name.replace('_', '-')} must be a finite number, got {value:g}")
+
+
+def _ordered(low_name: str, low: float | None, high_name: str, high: float | None) -> None:
+    if low is not None and high is not None and low > high:
+        raise _user_error(f"--{low_name} {low:g} is above --{high_name} {high:g}: no trace can pass")
+
+
+# A longer generated trace is a user's typo, not a trace: 10^6 s is 11.6 days of 1 s
+# steps, already a 30 MB Sabre file; 10^12 s asked numpy for terabytes.
+MAX_GENERATED_S = 1e6
 
 
 def _ext(fmt: str) -> str:
@@ -112,11 +134,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         bin_s: float = typer.Option(DEFAULT_BIN_S, "--bin-s", min=1e-3, help="Bin width for percentiles and outages (s)."),
         outage_fraction: float = typer.Option(
-            DEFAULT_OUTAGE_FRACTION, "--outage-fraction", help="Outage: a bin below this fraction of the trace's mean rate."
+            DEFAULT_OUTAGE_FRACTION, "--outage-fraction", min=0, help="Outage: a bin below this fraction of the trace's mean rate."
         ),
-        outage_below_mbps: Optional[float] = typer.Option(None, "--outage-below-mbps", help="Outage: a bin below this absolute rate instead."),
+        outage_below_mbps: Optional[float] = typer.Option(None, "--outage-below-mbps", min=0, help="Outage: a bin below this absolute rate instead."),
     ) -> None:
         """Duration, mean/median/p10/p90 rate and outage share of each trace (see traces.stats)."""
+        _finite(bin_s=bin_s, outage_fraction=outage_fraction, outage_below_mbps=outage_below_mbps)
         below = outage_below_mbps * 1e6 if outage_below_mbps is not None else None
         files = [f for p in paths for f in iter_trace_files(p)]
         rows = [trace_stats(load_trace(f), bin_s, outage_fraction, below) for f in files]
@@ -150,6 +173,7 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
     ) -> None:
         """Cut traces into LENGTH-second windows (sliding with --step), one file each."""
+        _finite(length=length, step=step)
         get_format(to)
         files = iter_trace_files(src)
         _out_dir(out_dir)
@@ -181,14 +205,17 @@ def register(app: typer.Typer) -> None:
         src: Path = typer.Argument(..., help="Trace file or directory."),
         out_dir: Path = typer.Argument(..., help="Directory receiving copies of the traces that pass."),
         preset: Optional[str] = typer.Option(None, "--preset", help=f"Named bounds: {', '.join(PRESETS)} (mean < 6 Mbps, min > 0.2 Mbps)."),
-        min_mean: Optional[float] = typer.Option(None, "--min-mean-mbps"),
-        max_mean: Optional[float] = typer.Option(None, "--max-mean-mbps"),
-        min_rate: Optional[float] = typer.Option(None, "--min-rate-mbps", help="Every bin at least this."),
-        max_rate: Optional[float] = typer.Option(None, "--max-rate-mbps", help="Every bin at most this."),
+        min_mean: Optional[float] = typer.Option(None, "--min-mean-mbps", min=0),
+        max_mean: Optional[float] = typer.Option(None, "--max-mean-mbps", min=0),
+        min_rate: Optional[float] = typer.Option(None, "--min-rate-mbps", min=0, help="Every bin at least this."),
+        max_rate: Optional[float] = typer.Option(None, "--max-rate-mbps", min=0, help="Every bin at most this."),
         bin_s: float = typer.Option(1.0, "--bin-s", min=1e-3, help="Bin width for the min/max rate bounds (s)."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
     ) -> None:
         """Copy the traces whose rates are within bounds (files are copied unchanged)."""
+        _finite(min_mean_mbps=min_mean, max_mean_mbps=max_mean, min_rate_mbps=min_rate, max_rate_mbps=max_rate, bin_s=bin_s)
+        _ordered("min-mean-mbps", min_mean, "max-mean-mbps", max_mean)
+        _ordered("min-rate-mbps", min_rate, "max-rate-mbps", max_rate)
         if preset is not None:
             if preset not in PRESETS:
                 raise _user_error(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
@@ -220,13 +247,16 @@ def register(app: typer.Typer) -> None:
         constant_mbps: Optional[float] = typer.Option(None, "--constant-mbps", help="A constant link instead."),
         steps: Optional[str] = typer.Option(None, "--steps", help="A step schedule instead: 'SECONDS:MBPS,SECONDS:MBPS,...'."),
         duration: float = typer.Option(300.0, "--duration", "-d", min=1e-3, help="Length (s) for profiles and constant links."),
-        seed: int = typer.Option(0, "--seed", help="Seed (Markov profiles); trace k of --count uses SEED + k."),
+        seed: int = typer.Option(0, "--seed", min=0, help="Seed (Markov profiles); trace k of --count uses SEED + k."),
         count: int = typer.Option(1, "--count", "-n", min=1, help="How many traces (Markov profiles)."),
         latency_ms: float = typer.Option(0.0, "--latency-ms", min=0, help="Latency for constant and step links."),
         to: Optional[str] = typer.Option(None, "--to", help="Output format (default: from OUT's extension, or sabre for a directory)."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
     ) -> None:
         """Generate traces: a Markov profile, a constant link or a step schedule."""
+        _finite(duration=duration, latency_ms=latency_ms)
+        if duration > MAX_GENERATED_S:
+            raise _user_error(f"--duration {duration:g}: at most {MAX_GENERATED_S:g} s")
         chosen = [x is not None for x in (profile, constant_mbps, steps)]
         if sum(chosen) != 1:
             raise _user_error("give exactly one of --profile, --constant-mbps, --steps")
