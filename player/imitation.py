@@ -68,6 +68,7 @@ from abr.learned import (
 from player.config import mode_config
 from player.link import make_link
 from player.optimum import action_values
+from player.output_file import atomic_open
 from player.presentation import Title
 from player.session import Session
 from player.sim import drive
@@ -372,7 +373,8 @@ def train(out: str | Path, spec: TrainSpec | None = None, progress: Callable[[st
         rounds_meta = meta["rounds"]
         say(f"round {r + 1}/{spec.rounds}: {n_dec} decisions labelled, "
             f"{len(yA)} rows in all, fitted in {time.perf_counter() - t0:.0f} s")
-    Path(out).write_text(json.dumps(model_dict, separators=(",", ":"), sort_keys=True) + "\n")
+    with atomic_open(out) as fh:  # an earlier model of the same name survives a failure here
+        fh.write(json.dumps(model_dict, separators=(",", ":"), sort_keys=True) + "\n")
     return model_dict
 
 

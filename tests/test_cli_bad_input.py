@@ -172,3 +172,17 @@ def test_traces_bad_options_are_one_line(tmp_path, args, expect):
     line = _one_line_error(abrlab("traces", *args))
     assert expect in line
     assert not (tmp_path / "kept").exists() and not (tmp_path / "g.json").exists()
+
+
+# ----------------------------------------------------------------------------- outputs of play and abr train
+def test_play_events_path_is_checked_before_the_session(tmp_path):
+    # The URL cannot be reached; the bad --events path must be what is reported, at once.
+    line = _one_line_error(abrlab("play", "http://127.0.0.1:1/x.mpd", "-q", "--events", tmp_path))
+    assert f"{tmp_path}: is a directory" in line
+
+
+def test_abr_train_out_is_checked_before_training(tmp_path):
+    line = _one_line_error(abrlab("abr", "train", "--out", tmp_path, "--rounds", "1", "--traces", "1", "--trees", "2",
+                                  "--rounds-trees", "2", "--horizon", "3"))
+    assert f"{tmp_path}: is a directory" in line
+

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
     @abr_app.command("train")
     def train_cmd(
         out: Path = typer.Option(..., "--out", "-o", help="Where to write the model JSON."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the traces, titles, exploration and trees (same seed, same file)."),
+        seed: int = typer.Option(0, "--seed", min=0, help="Seed of the traces, titles, exploration and trees (same seed, same file)."),
         rounds: int = typer.Option(5, "--rounds", min=1, help="DAgger rounds (round 0 follows the oracle)."),
         traces: int = typer.Option(75, "--traces", min=1, help="Generated episodes per round."),
         horizon: int = typer.Option(10, "--horizon", min=1, help="Segments the oracle looks ahead."),
@@ -66,8 +66,9 @@ def register(app: typer.Typer) -> None:
         from player.cli import UserError
         from player.imitation import TrainingError, TrainSpec, train
 
-        if out.parent and not out.parent.exists():
-            raise UserError(f"{out}: directory {out.parent} does not exist")
+        from player.output_file import check_output_path
+
+        check_output_path(out)  # now, not after minutes of training
         spec = TrainSpec(seed=seed, rounds=rounds, traces_per_round=traces, horizon=horizon, step_s=step, explore=explore,
                          rounds_trees=rounds_trees, n_estimators=trees, max_depth=depth, min_samples_leaf=min_leaf,
                          learning_rate=learning_rate, subsample=subsample, clip_advantage=clip, mode=mode)

@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         from player.config import mode_config
         from player.http.driver import PlayError
         from player.http.play import MANIFEST_KINDS, play_title, play_url
+        from player.output_file import atomic_open, check_output_path
         from traces.formats import load_trace
 
         if (url is None) == (title is None):
@@ -89,6 +90,8 @@ def register(app: typer.Typer) -> None:
             raise UserError("--speed must be positive")
         cfg = mode_config(mode, **parse_settings(settings))
         tr = load_trace(trace) if trace is not None else None
+        if events is not None:
+            check_output_path(events)  # before the session, not after it
         err = Console(stderr=True)
         live = Live(Text(""), console=err, refresh_per_second=8, transient=True) if not quiet else None
 
@@ -111,11 +114,11 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(e)) from None
         if events is not None:
             try:
-                with open(events, "w") as f:
+                with atomic_open(events) as f:
                     for ev in result.session.log:
                         f.write(json.dumps(ev.to_dict()) + "\n")
             except OSError as e:
-                raise UserError(f"{events}: cannot write ({e})") from None
+                raise UserError(f"{events}: cannot write ({e.strerror})") from None
         s = summary(result)
         if as_json:
             print(json.dumps(s, default=str))
