@@ -186,3 +186,18 @@ def test_abr_train_out_is_checked_before_training(tmp_path):
                                   "--rounds-trees", "2", "--horizon", "3"))
     assert f"{tmp_path}: is a directory" in line
 
+
+
+# ----------------------------------------------------------------------------- serve
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["--duration", "nan"], "--duration must be a positive number of seconds, got nan"),
+        (["--duration", "-1"], "--duration must be a positive number of seconds, got -1"),
+        (["--speed", "0", "--duration", "1"], "--speed must be a positive number, got 0"),
+    ],
+)
+def test_serve_bad_duration_or_speed_is_one_line(args, expect):
+    # --duration nan used to serve forever; -1 started the stack and stopped at once, exit 0.
+    r = subprocess.run([sys.executable, "-m", "player", "serve", *args], capture_output=True, text=True, timeout=20)
+    assert expect in _one_line_error(r)

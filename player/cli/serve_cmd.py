@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import signal
 from pathlib import Path
 from typing import Optional
@@ -27,6 +28,12 @@ def register(app: typer.Typer) -> None:
 
         from player.cli import UserError
 
+        # Checked here so the message names the option (the topology's checks name the
+        # file, "defaults" without one); NaN would slip past "must be positive" checks.
+        if speed is not None and not (math.isfinite(speed) and speed > 0):
+            raise UserError(f"--speed must be a positive number, got {speed:g}")
+        if duration is not None and not (math.isfinite(duration) and duration > 0):
+            raise UserError(f"--duration must be a positive number of seconds, got {duration:g}")
         try:
             topo = load_topology(
                 topology, speed=speed, edge_count=edges, host=host,
