@@ -201,3 +201,10 @@ def test_serve_bad_duration_or_speed_is_one_line(args, expect):
     # --duration nan used to serve forever; -1 started the stack and stopped at once, exit 0.
     r = subprocess.run([sys.executable, "-m", "player", "serve", *args], capture_output=True, text=True, timeout=20)
     assert expect in _one_line_error(r)
+
+
+# ----------------------------------------------------------------------------- inspect
+def test_inspect_malformed_url_is_one_line():
+    # urlsplit raised "Invalid IPv6 URL" from deciding whether the source was remote.
+    line = _one_line_error(abrlab("inspect", "http://[::1"))
+    assert "http://[::1: cannot fetch" in line

@@ -25,7 +25,10 @@ def source_url(source: str) -> str:
 
 
 def is_remote(source: str) -> bool:
-    return urlsplit(source).scheme in ("http", "https")
+    # Read the scheme without urlsplit, which raises on a malformed authority
+    # ("http://[::1"); such a URL is remote and fails when fetched, with its name.
+    m = _SCHEME.match(source)
+    return bool(m) and m.group(0)[:-1].lower() in ("http", "https")
 
 
 def clean_reference(ref: str) -> tuple[str, bool]:
