@@ -208,3 +208,9 @@ def test_inspect_malformed_url_is_one_line():
     # urlsplit raised "Invalid IPv6 URL" from deciding whether the source was remote.
     line = _one_line_error(abrlab("inspect", "http://[::1"))
     assert "http://[::1: cannot fetch" in line
+
+
+def test_negative_generated_rate_reads_as_a_number():
+    # numpy 2 reprs a scalar as np.float64(-1000000.0), which leaked into the message.
+    line = _one_line_error(abrlab("traces", "generate", "/tmp/never-written.json", "--steps", "10:-1"))
+    assert line.endswith("entry 1: negative rate -1e+06")

@@ -139,7 +139,7 @@ class Trace:
                 raise TraceError(f"entry {bad[0] + 1}: {what} is not a finite number", src)
             neg = np.flatnonzero(arr < 0)
             if neg.size:
-                raise TraceError(f"entry {neg[0] + 1}: negative {what} {arr[neg[0]]!r}", src)
+                raise TraceError(f"entry {neg[0] + 1}: negative {what} {float(arr[neg[0]]):g}", src)
         zero = np.flatnonzero(d <= 0)
         if zero.size:
             raise TraceError(f"entry {zero[0] + 1}: duration must be positive", src)
