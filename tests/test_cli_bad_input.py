@@ -214,3 +214,9 @@ def test_negative_generated_rate_reads_as_a_number():
     # numpy 2 reprs a scalar as np.float64(-1000000.0), which leaked into the message.
     line = _one_line_error(abrlab("traces", "generate", "/tmp/never-written.json", "--steps", "10:-1"))
     assert line.endswith("entry 1: negative rate -1e+06")
+
+
+@pytest.mark.parametrize("setting", ["max_buffer_s=nan", "startup_buffer_s=inf"])
+def test_non_finite_session_setting_is_refused(setting):
+    line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", envivio(), "--abr", "bba", "--set", setting))
+    assert f"--set '{setting}': not a finite number" in line

@@ -43,6 +43,9 @@ def parse_settings(items: list[str] | None) -> dict[str, Any]:
                 v = None if v.lower() == "none" else int(v)
         except ValueError:
             raise UserError(f"--set {item!r}: not a number") from None
+        if isinstance(v, float) and not math.isfinite(v):
+            # NaN passes every "must be positive" check in SessionConfig (it compares false).
+            raise UserError(f"--set {item!r}: not a finite number")
         out[key] = v
     return out
 
