@@ -14,6 +14,8 @@ Tolerated, with a warning in ``Manifest.warnings``:
 - the legacy namespace ``urn:mpeg:DASH:schema:MPD:2011`` (upper case) or none at all;
 - a namespace prefix used but never declared (``yt:...``, ``scte35:Signal``): the document
   is read with namespace processing off, as ExoPlayer's parser reads it;
+- whitespace before the ``<?xml`` declaration (a templating origin's blank first line): read
+  as if it followed the declaration;
 - an empty SegmentTimeline or SegmentList (a live Period that has no segment yet): no segments;
 - lower-case duration designators (``PT1M00s``): read as upper case;
 - a remote (``xlink:href``) Period: kept with its timing and no AdaptationSet
