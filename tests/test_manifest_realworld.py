@@ -139,6 +139,26 @@ def test_whitespace_before_the_xml_declaration_is_read_with_a_warning():
     assert "line 5, column" in str(e.value)  # line 4 holds <MPD ...><Period>, line 5 the unquoted value
 
 
+def test_period_after_an_unresolved_xlink_period_is_placed_by_the_later_timing():
+    # As in ISO/IEC 23009-1 example G.11: 300 s presentation; Period A lasts 100 s, then a
+    # remote Period (no @duration), then Period C of 120 s with no @start. C must start
+    # at 300 - 120 = 180 s, so the remote Period spans 100..180 s (80 s).
+    m, f = facts(f"""<MPD xmlns="{NS}" xmlns:xlink="http://www.w3.org/1999/xlink" type="static" mediaPresentationDuration="PT5M">
+      <Period id="A" duration="PT100S"><AdaptationSet mimeType="video/mp4">
+        <SegmentTemplate timescale="10" duration="40" media="a$Number$.m4s"/>
+        <Representation id="v" bandwidth="900000"/></AdaptationSet></Period>
+      <Period xlink:href="remote.xml" xlink:actuate="onRequest"/>
+      <Period id="C" duration="PT120S"><AdaptationSet mimeType="video/mp4">
+        <SegmentTemplate timescale="10" duration="40" media="c$Number$.m4s"/>
+        <Representation id="v" bandwidth="900000"/></AdaptationSet></Period></MPD>""")
+    assert [(p.start_s, p.duration_s) for p in m.periods] == [(0.0, 100.0), (100.0, 80.0), (180.0, 120.0)]
+    assert (f["periods"], f["duration_s"], f["first_video_segments"], f["segment_duration_s"]) == (3, 300.0, 25, 4.0)
+    assert any("Period[3](id=C): no @start" in w and "180 s" in w for w in m.warnings)
+    with pytest.raises(ManifestError) as e:  # nothing later to count back from: still refused
+        parse_manifest(f"""<MPD xmlns="{NS}" type="static"><Period id="A"/><Period id="B"/></MPD>""", "p.mpd")
+    assert "Period[2](id=B)" in str(e.value) and "no @start" in str(e.value)
+
+
 # --------------------------------------------------------------------------- HLS
 
 
