@@ -150,45 +150,55 @@ class SlidingMeanEstimator:
 
 class SlidingPercentileEstimator:
     """Weighted percentile over recent samples, as ExoPlayer's ``SlidingPercentile``
-    in ``DefaultBandwidthMeter``: each sample weighs ``sqrt(bytes)``; the oldest samples
-    are dropped once the total weight passes ``max_weight`` (ExoPlayer: 2000)."""
+    (Media3 libraries/exoplayer/.../upstream/SlidingPercentile.java) in
+    ``DefaultBandwidthMeter``: each sample weighs ``(int) sqrt(bytes)`` (an integer, as
+    there); once the total weight passes ``max_weight`` (ExoPlayer: 2000) the *oldest*
+    sample loses the excess weight, and is removed only when its weight reaches zero, so
+    the window holds exactly ``max_weight`` in the steady state. The percentile walks
+    the samples by value until the accumulated weight reaches ``percentile x total``.
+    """
 
     __slots__ = ("percentile", "max_weight", "include_latency", "_samples", "_total")
 
-    def __init__(self, percentile: float = 0.5, max_weight: float = 2000.0, include_latency: bool = True) -> None:
+    def __init__(self, percentile: float = 0.5, max_weight: int = 2000, include_latency: bool = True) -> None:
         if not 0.0 <= percentile <= 1.0:
             raise ValueError("percentile must be within [0, 1]")
         self.percentile = percentile
-        self.max_weight = max_weight
+        self.max_weight = int(max_weight)
         self.include_latency = include_latency
-        self._samples: deque[tuple[float, float]] = deque()  # (weight, rate)
-        self._total = 0.0
+        self._samples: deque[list[float]] = deque()  # [weight, value], oldest first
+        self._total = 0
 
     def reset(self) -> None:
         self._samples.clear()
-        self._total = 0.0
+        self._total = 0
 
     def add(self, sample: TransferSample) -> None:
         rate = _rate(sample, self.include_latency)
         if not math.isfinite(rate):
             return
-        w = math.sqrt(max(sample.size_bytes, 0))
-        self._samples.append((w, rate))
-        self._total += w
-        while self._total > self.max_weight and len(self._samples) > 1:
-            old_w, _ = self._samples.popleft()
-            self._total -= old_w
-        if self._total > self.max_weight:  # one huge sample: clamp its weight
-            w0, r0 = self._samples[0]
-            self._samples[0] = (self.max_weight, r0)
-            self._total = self.max_weight
+        self.add_weighted(int(math.sqrt(max(sample.size_bytes, 0))), rate)
+
+    def add_weighted(self, weight: int, value: float) -> None:
+        """SlidingPercentile.addSample(weight, value)."""
+        self._samples.append([weight, value])
+        self._total += weight
+        while self._total > self.max_weight:
+            excess = self._total - self.max_weight
+            oldest = self._samples[0]
+            if oldest[0] <= excess:
+                self._total -= oldest[0]
+                self._samples.popleft()
+            else:
+                oldest[0] -= excess
+                self._total -= excess
 
     def estimate_bps(self) -> float | None:
         if not self._samples:
             return None
-        ordered = sorted(self._samples, key=lambda s: s[1])
         target = self.percentile * self._total
-        acc = 0.0
+        acc = 0
+        ordered = sorted(self._samples, key=lambda s: s[1])  # stable, as Java's List.sort
         for w, r in ordered:
             acc += w
             if acc >= target:

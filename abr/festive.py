@@ -3,9 +3,16 @@ Stability in HTTP-based Adaptive Video Streaming with FESTIVE", CoNEXT 2012.
 
 - Bandwidth estimate: harmonic mean of the last ``window`` (20) segment throughputs.
 - Target: the highest rung at or below ``target_fraction`` (0.85) x estimate.
-- Gradual switching: up by one rung only, and only after the current rung (index k,
-  counting from 1 at the lowest) has been fetched k segments in a row; down by one rung
-  at once.
+- Gradual switching: down by one rung at once; up by one rung only, and only once the
+  target has been above the current rung for k decisions in a row, k being the current
+  rung's level counting from 1 at the lowest (the paper's "from level k to k+1 only after
+  k chunks"). The count (``up_count=wishes``, the default) is kept as the public
+  reimplementation ported from Pensieve keeps it (switchUpCount, cross-checked): +1 at
+  each decision whose target is above the current rung, back to 0 at a decision whose
+  target is not, and after a switch up; a decision kept at the current rung by the cost
+  comparison below does not reset it. ``up_count=run`` counts instead the segments
+  fetched in a row at the current rung, whatever the target (abrlab's earlier reading of
+  the paper, kept for comparison).
 - Delayed update: between the current rung and that reference rung, take the one with
   the lower combined cost  stability + ``alpha`` x efficiency, where stability =
   2^(switches in the last ``stability_window_s`` (20 s)), plus one switch for changing,
@@ -38,12 +45,15 @@ class Festive(AbrAlgorithm):
         "target_buffer_s": Param(30.0, "randomized scheduling: target buffer level", float),
         "randomize": Param(True, "draw the target buffer uniformly within +/- one segment", bool),
         "seed": Param(0, "seed of the randomized scheduling", int),
+        "up_count": Param("wishes", "what the gradual switch-up counts: consecutive decisions wanting up, "
+                          "or segments in a row at the current rung", str, choices=("wishes", "run")),
     }
 
     def reset(self) -> None:
         self._rates: deque[float] = deque(maxlen=self.window)  # type: ignore[attr-defined]
         self._switch_times: deque[float] = deque()
-        self._run = 0  # segments fetched in a row at the current rung
+        self._run = 0  # segments fetched in a row at the current rung (up_count=run)
+        self._wishes = 0  # decisions in a row whose target was above the current rung
         self._current: int | None = None
         self._rng = random.Random(self.seed)  # type: ignore[attr-defined]
 
@@ -59,12 +69,14 @@ class Festive(AbrAlgorithm):
 
     def reference_rung(self, cur: int, est: float, bitrates: tuple[int, ...]) -> int:
         target = highest_rung_below(bitrates, self.target_fraction * est)  # type: ignore[attr-defined]
+        k = cur + 1  # the paper's level of the current rung, counting from 1
         if target > cur:
-            # up one rung after (cur + 1) segments at the current rung
-            return cur + 1 if self._run >= cur + 1 else cur
-        if target < cur:
-            return cur - 1
-        return cur
+            if self.up_count == "run":  # type: ignore[attr-defined]
+                return cur + 1 if self._run >= k else cur
+            self._wishes += 1
+            return cur + 1 if self._wishes >= k else cur
+        self._wishes = 0
+        return cur - 1 if target < cur else cur
 
     def cost(self, b: int, cur: int, ref: int, est: float, bitrates: tuple[int, ...], now: float) -> float:
         while self._switch_times and self._switch_times[0] < now - self.stability_window_s:  # type: ignore[attr-defined]
@@ -87,8 +99,10 @@ class Festive(AbrAlgorithm):
             if ref != cur:
                 c_cur = self.cost(cur, cur, ref, est, bitrates, ctx.now_s)
                 c_ref = self.cost(ref, cur, ref, est, bitrates, ctx.now_s)
-                if c_ref < c_cur:
+                if c_ref < c_cur:  # the current rung wins ties
                     rung = ref
+                    if ref > cur:
+                        self._wishes = 0
         if rung != self._current:
             if self._current is not None:
                 self._switch_times.append(ctx.now_s)

@@ -23,18 +23,32 @@ src/utils/ewma-bandwidth-estimator.ts, src/utils/ewma.ts, defaults in src/config
 - Emergency switch-down while a segment loads (_abandonRulesCheck, :meth:`should_abandon`):
   once loading has taken longer than max(TTFB estimate, half the segment duration), with
   the measured load rate (bytes since the first byte / time since it), if the rest of the
-  fragment (its nominal size, duration x bitrate / 8) would outlast the buffer, take the
+  fragment (its real size once the response has started - frag.bitrate comes from the
+  Content-Length, stats.total - else duration x level bitrate / 8) would outlast the
+  buffer, take the
   highest lower rung (above the lowest) that loads (TTFB estimate + size / rate) within
   min(buffer, duration + TTFB estimate), only if that is quicker than finishing and under
   10 x the duration; sample the partial load into the estimator, reset the estimator to
   that rung's bitrate when 0.7 x the estimate exceeds it, and refine with
-  findBestLevel(that bitrate, up to that rung, stall up to the buffer, factors 1).
+  findBestLevel(that bitrate, up to that rung, stall up to the buffer, factors 1). While
+  the estimator is reset, decisions use firstAutoLevel again (nextAutoLevel does so until
+  canEstimate).
+
+Checked line by line against the stored video-dev/hls.js sources: abr-controller.ts and
+ewma-bandwidth-estimator.ts / ewma.ts of the 1.5-1.6 line (TTFB estimator, getTimeToLoadFrag,
+_abandonRulesCheck with the resetEstimator step; the same statements appear in the
+released 1.5/1.6 bundles stored), fragment.ts for frag.bitrate.
 
 Not modelled: hls.js's bitrate-test first fragment, playlist load times of unvisited
 levels (``getTimeToLoadFrag``'s ``isSwitch`` term: VoD playlists are known here), the
-separate peak/average bitrates of a level (one bitrate per rung here), and the delayed
-abort (hls.js may wait up to the down-switch load time before aborting; here the abort
-is immediate).
+separate peak/average bitrates of a level (one bitrate per rung here), the codec-tier and
+HDR filtering of the first selection, and the timing of the abort itself. hls.js 1.5
+(PR #6082) sets the forced next level and lets the in-flight request be replaced once the
+new level's playlist is in; 1.6 (PR #6763, ``abortAndSwitch``) aborts at once when the
+fragment would take more than twice the down-switch load, else after that load time,
+skips the abort when the choice is level 0, and then drops to the lowest level with the
+estimator reset to its bitrate. VoD playlists are all known here, so the new request can
+start at once: the abort is immediate and lands on the rung computed above.
 """
 
 from __future__ import annotations
@@ -99,8 +113,12 @@ class HlsJs(AbrAlgorithm):
     def ttfb_s(self) -> float:
         return self.ttfb_estimate_ms() / 1000.0
 
+    def can_estimate(self) -> bool:
+        """EwmaBandWidthEstimator.canEstimate: the fast EWMA holds a weight of 0.001."""
+        return self._fast_weight >= _MIN_WEIGHT
+
     def estimate_bps(self) -> float:
-        if self._fast_weight >= _MIN_WEIGHT:
+        if self.can_estimate():
             f, s = self._fast.value(), self._slow.value()
             if f is not None and s is not None:
                 return min(f, s)
@@ -130,7 +148,9 @@ class HlsJs(AbrAlgorithm):
 
     def decide(self, ctx: AbrContext) -> int:
         bw = self.estimate_bps()
-        if ctx.last_rung is None:  # firstAutoLevel
+        # nextAutoLevel: firstAutoLevel until a fragment has loaded *and* the estimator can
+        # estimate (after the emergency rule's resetEstimator it cannot, until a sample)
+        if ctx.last_rung is None or not self.can_estimate():  # firstAutoLevel
             return max(self.find_best(ctx, bw, 0.0, self.max_starvation_s, 1.0, 1.0), 0)  # type: ignore[attr-defined]
         starvation = ctx.buffer_s
         if starvation > 0:
@@ -158,7 +178,11 @@ class HlsJs(AbrAlgorithm):
         first_byte = loaded > 0 and ttfb_ms > -1
         bw_est = self.estimate_bps()
         bitrates = ctx.bitrates_bps
-        expected = max(loaded, js_round(dur * bitrates[progress.rung] / 8.0))
+        # expectedLen = max(loaded, round(duration x (frag.bitrate || level bitrate) / 8)):
+        # once the response has started, frag.bitrate is byteLength x 8 / duration with
+        # byteLength = stats.total (the Content-Length), i.e. the segment's real size
+        frag_bps = progress.size_bytes * 8.0 / dur if first_byte and dur > 0 else bitrates[progress.rung]
+        expected = max(loaded, js_round(dur * frag_bps / 8.0))
         streaming_ms = elapsed_ms - ttfb_ms if first_byte else elapsed_ms
         if streaming_ms < 1 and first_byte:
             streaming_ms = min(elapsed_ms, loaded * 8.0 / bw_est)

@@ -1,15 +1,29 @@
 """``shaka``: Shaka Player's SimpleAbrManager (lib/abr/simple_abr_manager.js,
-ewma_bandwidth_estimator.js, default config in lib/util/player_configuration.js).
+ewma_bandwidth_estimator.js, ewma.js, defaults in lib/util/player_configuration.js;
+checked against the stored shaka-project/shaka-player sources, v3/v4 era).
 
-- Estimate: two EWMAs weighted by transfer time, half-lives ``ewma_fast_s`` 2 s and
-  ``ewma_slow_s`` 5 s, the lower of the two. Transfers under ``min_sample_bytes``
-  (16 kB) are ignored; until ``min_total_bytes`` (128 kB) have been sampled the
-  estimate is ``default_estimate_bps`` (abr.defaultBandwidthEstimate, 1 Mbps).
+- Estimate (EwmaBandwidthEstimator.sample): transfers under ``min_sample_bytes``
+  (abr.advanced.minBytes, 16e3) are ignored; the others count ``8000 * bytes / ms`` at a
+  weight of their duration in seconds *including* the time to first byte ("our models do
+  not include latency information") in two EWMAs, half-lives ``ewma_fast_s`` 2 s and
+  ``ewma_slow_s`` 5 s (fastHalfLife / slowHalfLife); the estimate is the lower one once
+  ``min_total_bytes`` (minTotalBytes, 128e3) have been sampled, else
+  ``default_estimate_bps`` (abr.defaultBandwidthEstimate: 1e6 since v2.3, 500e3 before;
+  ``shaka:preset=v2`` uses the old value; the NetworkInformation ``downlink`` override
+  of a browser is not modelled).
 - Choice (chooseVariant): variant i is acceptable when the estimate is within
   [b_i / ``downgrade_target``, b_(i+1) / ``upgrade_target``] (0.95 and 0.85); the highest
   acceptable rung wins (the lowest if none is).
-- Switching: the first switch happens once the estimate is good (128 kB sampled); after
-  that at most one switch per ``switch_interval_s`` (8 s).
+- When it chooses: once at start (the default estimate), then from segmentDownloaded,
+  i.e. when a transfer ends (``on_download``, at the sample's end time), never at request
+  time: suggestStreams_ waits for a good estimate (128 kB sampled) the first time, then
+  for ``switch_interval_s`` (abr.switchInterval, 8 s) since the last time a variant was
+  *chosen* (lastTimeChosenMs_ is set on every chooseVariant, even one that keeps the
+  current variant). The choice holds for every request until the next one.
+
+Not modelled (v4 additions, off or neutral by default here): cacheLoadThreshold,
+minTimeToSwitch, clearBufferSwitch / safeMarginSwitch, restrictions to the element or
+screen size, the NetworkInformation estimate.
 """
 
 from __future__ import annotations
@@ -33,24 +47,31 @@ class Shaka(AbrAlgorithm):
         "downgrade_target": Param(0.95, "abr.bandwidthDowngradeTarget", float),
     }
 
+    PRESETS = {"v2": {"default_estimate_bps": 500_000.0}}
+
     def reset(self) -> None:
         self._fast = Ewma(self.ewma_fast_s)  # type: ignore[attr-defined]
         self._slow = Ewma(self.ewma_slow_s)  # type: ignore[attr-defined]
         self._bytes = 0
         self._current: int | None = None
-        self._last_switch_s: float | None = None
+        self._bitrates: tuple[int, ...] = ()
+        self._last_chosen_s: float | None = None  # lastTimeChosenMs_
         self._startup_done = False
 
-    def on_download(self, sample: TransferSample, ctx: AbrContext) -> None:
-        if sample.size_bytes < self.min_sample_bytes:  # type: ignore[attr-defined]
+    def sample(self, duration_s: float, size_bytes: int) -> None:
+        """EwmaBandwidthEstimator.sample(durationMs, numBytes)."""
+        if size_bytes < self.min_sample_bytes or duration_s <= 0:  # type: ignore[attr-defined]
             return
-        dur = sample.duration_s
-        if dur <= 0:
-            return
-        self._bytes += sample.size_bytes
-        bw = sample.size_bytes * 8.0 / dur
-        self._fast.add_value(dur, bw)
-        self._slow.add_value(dur, bw)
+        self._bytes += size_bytes
+        bw = size_bytes * 8.0 / duration_s
+        self._fast.add_value(duration_s, bw)
+        self._slow.add_value(duration_s, bw)
+
+    def on_download(self, sample: TransferSample, ctx: AbrContext | None) -> None:
+        # SimpleAbrManager.segmentDownloaded: sample, then maybe suggest a new variant
+        self.sample(sample.duration_s, sample.size_bytes)
+        if self._last_chosen_s is not None:
+            self.suggest(sample.t_s)
 
     def has_good_estimate(self) -> bool:
         return self._bytes >= self.min_total_bytes  # type: ignore[attr-defined]
@@ -71,18 +92,25 @@ class Shaka(AbrAlgorithm):
                 chosen = i
         return chosen
 
-    def decide(self, ctx: AbrContext) -> int:
-        if self._current is None:
-            # the initial choice, from the default estimate
-            self._current = self.choose(ctx.bitrates_bps, self.estimate_bps())
-            self._last_switch_s = ctx.now_s
-            return self._current
+    def choose_variant(self, now_s: float) -> int:
+        """chooseVariant: pick from the estimate and note the time."""
+        self._current = self.choose(self._bitrates, self.estimate_bps())
+        self._last_chosen_s = now_s
+        return self._current
+
+    def suggest(self, now_s: float) -> None:
+        """suggestStreams_: the startup gate, then the switch interval."""
         if not self._startup_done:
             if not self.has_good_estimate():
-                return self._current
+                return
             self._startup_done = True
-        elif ctx.now_s - (self._last_switch_s or 0.0) < self.switch_interval_s:  # type: ignore[attr-defined]
-            return self._current
-        self._current = self.choose(ctx.bitrates_bps, self.estimate_bps())
-        self._last_switch_s = ctx.now_s
+        elif now_s - (self._last_chosen_s or 0.0) < self.switch_interval_s:  # type: ignore[attr-defined]
+            return
+        self.choose_variant(now_s)
+
+    def decide(self, ctx: AbrContext) -> int:
+        if self._current is None:
+            # the initial choice, from the default estimate (Player start-up)
+            self._bitrates = tuple(ctx.bitrates_bps)
+            return self.choose_variant(ctx.now_s)
         return self._current

@@ -239,28 +239,77 @@ def test_hlsjs_emergency_switch_down():
     assert b.estimate_bps() == 750_000
 
 
+def test_hlsjs_emergency_uses_the_real_segment_size():
+    # frag.bitrate = byteLength x 8 / duration, byteLength = stats.total once the response
+    # has started: a small VBR segment at rung 5 (300 kB, not the nominal 2.15 MB)
+    a = create("hlsjs")
+    feed(a, 2e6, n=5, size=1_000_000, ttfb=0.1)
+    # 240 kB in 2.4 s after the first byte = 100 kB/s; the last 60 kB take 0.6 s < 3 s
+    assert a.should_abandon(ctx_for(buffer_s=3.0, last=5), Progress(5, 5, 300_000, 240_000, 2.5, 0.1)) is None
+    # with the nominal size the same progress abandons (test_hlsjs_emergency_switch_down)
+    assert a.should_abandon(ctx_for(buffer_s=3.0, last=5), Progress(5, 5, 2_150_000, 240_000, 2.5, 0.1)) == 0
+
+
+def test_hlsjs_first_level_again_after_an_estimator_reset():
+    # After resetEstimator(bitrate) the estimator cannot estimate until a sample, and
+    # nextAutoLevel uses firstAutoLevel: findBestLevel(bitrate, 0 s, maxStarvationDelay 4 s,
+    # factors 1), TTFB back to its 100 ms default. 2 s segments, reset to 1.2 Mbps:
+    a = create("hlsjs")
+    feed(a, 2e6, n=5, size=1_000_000, ttfb=0.1)
+    a._reset_estimator(1_200_000)  # AbrController.resetEstimator, as the emergency rule does
+    assert not a.can_estimate() and a.estimate_bps() == 1_200_000
+    c = ctx_for(buffer_s=10.0, last=5)
+    c.segment_duration_s = 2.0
+    # rung 2: 1.2 >= 1.2 and 0.1 + 1.2 x 2 / 1.2 = 2.1 s < 4 s: rung 2. (getNextABRAutoLevel
+    # would use 0.95 x 1.2 = 1.14 Mbps < 1.2 Mbps there and pick rung 1.)
+    assert a.decide(c) == 2
+    a.on_download(TransferSample(0.0, 300_000, 0.1, 2.0), None)  # a sample: 1.2 Mbps
+    assert a.can_estimate() and a.decide(c) == 1
+
+
 def test_shaka_estimate_thresholds_and_switch_interval():
+    # SimpleAbrManager: chooseVariant at start, then suggestStreams_ from
+    # segmentDownloaded (when a transfer ends), never at request time
     a = create("shaka")
-    assert a.decide(ctx_for(now=0.0)) == 1  # default 1 Mbps: highest b <= 0.95 Mbps
-    a.on_download(TransferSample(0.0, 15_000, 0.0, 0.01), None)  # < 16 kB: ignored
+    # default 1 Mbps: rung 1 accepts [0.75/0.95, 1.2/0.85] = [0.79, 1.41] Mbps; rung 0's
+    # upper bound 0.75/0.85 = 0.88 Mbps is below 1 Mbps
+    assert a.decide(ctx_for(now=0.0)) == 1
+    a.on_download(TransferSample(1.0, 15_000, 0.0, 0.01), None)  # < 16e3 bytes: ignored
     assert a._bytes == 0
-    feed(a, 4e6, n=1, size=100_000)
-    assert not a.has_good_estimate() and a.decide(ctx_for(now=1.0)) == 1  # 100 kB < 128 kB
-    feed(a, 4e6, n=1, size=100_000)
+    # 100 kB in 0.2 s including 0.05 s to first byte (Shaka times the whole request):
+    # 4 Mbps, but 100 kB < 128e3: still the default, no suggestion
+    a.on_download(TransferSample(2.0, 100_000, 0.05, 0.15), None)
+    assert not a.has_good_estimate() and a.decide(ctx_for(now=2.5)) == 1
+    # 200 kB sampled: startup completes at this transfer's end (t = 3 s), estimate 4 Mbps
+    # (both EWMAs, zero-factor corrected): rung 4 accepts [2.85/0.95, 4.3/0.85] = [3.0,
+    # 5.06] Mbps, rung 5 needs 4.3/0.95 = 4.53 Mbps
+    a.on_download(TransferSample(3.0, 100_000, 0.05, 0.15), None)
     assert a.estimate_bps() == pytest.approx(4e6)
-    assert a.decide(ctx_for(now=2.0)) == 4  # 2.85 <= 0.95 x 4 = 3.8; 4.3 > 3.8
-    feed(a, 1e6, n=20, size=100_000)
-    assert a.decide(ctx_for(now=5.0)) == 4  # within 8 s of the last switch
-    assert a.decide(ctx_for(now=10.5)) == 1
+    assert a.decide(ctx_for(now=3.5)) == 4
+    # 125 kB in 1 s (1 Mbps) ending at t = 6 s: within 8 s of the choice at t = 3 s
+    a.on_download(TransferSample(6.0, 125_000, 0.0, 1.0), None)
+    # a request much later changes nothing: Shaka only re-chooses when a transfer ends
+    assert a.decide(ctx_for(now=20.0)) == 4
+    # the next transfer ends at t = 11 s, 8 s after t = 3 s: re-choose. By hand, weights
+    # 0.2, 0.2, 1, 1 s at 4, 4, 1, 1 Mbps: fast (2 s) 1.344 Mbps, slow (5 s) 1.433 Mbps;
+    # 1.344 is within rung 2's [1.2/0.95, 1.85/0.85] = [1.263, 2.176] Mbps
+    a.on_download(TransferSample(11.0, 125_000, 0.0, 1.0), None)
+    samples = [(0.2, 4e6), (0.2, 4e6), (1.0, 1e6), (1.0, 1e6)]
+    by_hand = min(_hls_ewma(samples, 2.0), _hls_ewma(samples, 5.0))
+    assert by_hand == pytest.approx(1.3438386e6, rel=1e-6)
+    assert a.estimate_bps() == pytest.approx(by_hand, rel=1e-12)
+    assert a.decide(ctx_for(now=11.5)) == 2
+    assert create("shaka:preset=v2").decide(ctx_for(now=0.0)) == 0  # 500e3 before v2.3
 
 
 def test_exoplayer_fraction_and_buffer_hysteresis():
     a = create("exoplayer")
-    assert a.decide(ctx_for()) == 0  # initial 1 Mbps x 0.7 = 0.7 Mbps -> 300 kbps
-    feed(a, 2e6, n=5, size=600_000)  # 3 MB seen: the median meter is used
-    assert a.estimate_bps() == pytest.approx(2e6)
-    # ideal: 0.7 x 2 Mbps = 1.4 Mbps -> rung 2
-    assert a.decide(ctx_for(buffer_s=5.0, last=1)) == 1  # up needs >= 10 s buffered
+    # initial 1 Mbps: (long)(1e6 * 0.7f) = 699999 (0.7f is 0.69999999) -> 300 kbps
+    assert a.decide(ctx_for()) == 0
+    feed(a, 2e6, n=5, size=600_000)  # 2.4 s of transfers: the median meter is used
+    assert a.estimate_bps() == 2e6
+    # ideal: (long)(2e6 * 0.7f) = 1,400,000 after float rounding -> rung 2 (1.2 Mbps)
+    assert a.decide(ctx_for(buffer_s=9.9, last=1)) == 1  # up needs >= 10 s buffered
     assert a.decide(ctx_for(buffer_s=10.0, last=1)) == 2
     assert a.decide(ctx_for(buffer_s=25.0, last=4)) == 4  # down only under 25 s
     assert a.decide(ctx_for(buffer_s=24.9, last=4)) == 2
@@ -270,7 +319,31 @@ def test_exoplayer_meter_is_a_sliding_median():
     a = create("exoplayer")
     for r in (1e6, 5e6, 2e6):
         feed(a, r, n=1, size=1_000_000)
-    assert a.estimate_bps() == pytest.approx(2e6)
+    assert a.estimate_bps() == 2e6
+
+
+def test_exoplayer_meter_trims_the_oldest_weight_and_skips_the_ttfb():
+    # DefaultBandwidthMeter times a transfer from onTransferStart (response headers in),
+    # so the 0.5 s to first byte is not in the rate; SlidingPercentile weights are
+    # (int) sqrt(bytes) and the oldest sample only loses the excess weight.
+    a = create("exoplayer")
+    for size, rate in ((640_000, 1e6), (640_000, 2e6), (1_000_000, 5e6)):
+        a.on_download(TransferSample(0.0, size, 0.5, size * 8 / rate), None)
+    # weights 800, 800, 1000 -> total 2600 > 2000: the 1 Mbps sample keeps 800 - 600 =
+    # 200. Sorted: 1 Mbps (200), 2 Mbps (800, 1000 accumulated), 5 Mbps (1000); half of
+    # 2000 is reached at 2 Mbps. (Dropping the whole oldest sample would leave 1800 and
+    # the median at 5 Mbps; timing the TTFB too would give rates of 0.91/1.67/3.08 Mbps.)
+    assert [w for w, _ in a.meter._samples] == [200, 800, 1000]
+    assert a.estimate_bps() == 2e6
+    # the first sample alone had 5.12 s >= 2 s of transfer time: the median replaced the
+    # initial estimate at once
+    b = create("exoplayer")
+    b.on_download(TransferSample(0.0, 640_000, 0.5, 5.12), None)
+    assert b.estimate_bps() == 1e6
+    # a short, small transfer (0.1 s, 20 kB) is below both thresholds: initial estimate
+    c = create("exoplayer:initial_estimate_bps=3000000")
+    c.on_download(TransferSample(0.0, 20_000, 0.0, 0.1), None)
+    assert c.estimate_bps() == 3e6
 
 
 def test_festive_harmonic_mean_and_gradual_switching():
@@ -280,12 +353,42 @@ def test_festive_harmonic_mean_and_gradual_switching():
     est = 20 / (19 / 4e6 + 1 / 1e6)
     assert a.estimate_bps() == pytest.approx(est)
     # 0.85 x 3.48 Mbps = 2.96 Mbps -> target rung 4. From rung 1 (k = 2 counting from 1)
-    # FESTIVE goes up one rung only after 2 segments at rung 1.
-    assert value(a.decide(ctx_for(buffer_s=10.0, last=1, now=0.0))) == 1  # 1st at rung 1
-    assert value(a.decide(ctx_for(buffer_s=10.0, last=1, now=4.0))) == 1  # ... no recent switch cost
-    # two segments held: reference = rung 2; cost(stay) = 1 + 12 |0.75/1.2 - 1| = 5.5 >
-    # cost(switch) = 2: switch
-    assert value(a.decide(ctx_for(buffer_s=10.0, last=1, now=8.0))) == 2
+    # FESTIVE goes up one rung only once the target has been above it for 2 decisions.
+    assert value(a.decide(ctx_for(buffer_s=10.0, last=1, now=0.0))) == 1  # 1st wanting up
+    # 2nd: reference = rung 2; cost(stay) = 1 + 12 |0.75/1.2 - 1| = 5.5 > cost(switch) =
+    # 2: switch
+    assert value(a.decide(ctx_for(buffer_s=10.0, last=1, now=4.0))) == 2
+
+
+def test_festive_switch_up_counter_across_a_sequence():
+    # window=1: the estimate is the last sample, so the target can be moved at will.
+    # Segment every 4 s; the rung passed as last is the one decided before.
+    a = create("festive:randomize=false,window=1")
+    hi, mid = 4e6, 1.5e6  # targets: 0.85 x 4 = 3.4 Mbps -> rung 4; 0.85 x 1.5 -> rung 2
+    steps = [  # (now, estimate fed before, last rung, expected decision)
+        (0.0, hi, 1, 1),  # rung 1 = level k = 2: 1st decision wanting up
+        (4.0, hi, 1, 2),  # 2nd: ref 2; cost stay 1 + 12 |0.75/1.2 - 1| = 5.5 > 2^1: up
+        (8.0, hi, 2, 2),  # level 3 now, count restarted: 1 of 3
+        (12.0, mid, 2, 2),  # target = current: the count goes back to 0
+        (16.0, hi, 2, 2),  # 1 of 3
+        (20.0, hi, 2, 2),  # 2 of 3
+        # 3 of 3: ref 3; one switch (t = 4) within 20 s: stay 2^1 + 12 (1 - 1.2/1.85) =
+        # 6.22 > switch 2^2 + 0 = 4
+        (24.0, hi, 2, 3),
+    ]
+    for now, est, last, want in steps:
+        feed(a, est, n=1)
+        assert value(a.decide(ctx_for(buffer_s=10.0, last=last, now=now))) == want, now
+    # up_count=run counts the segments decided in a row at the current rung instead,
+    # whatever the target: 2 at rung 1 (t = 0, 4) before going up at t = 8; at rung 2
+    # the t = 12 segment (target = current) counts too, so after t = 12, 16 the third,
+    # t = 20, goes up (one switch, t = 8, within 20 s: 6.22 > 4) where the default waits
+    b = create("festive:randomize=false,window=1,up_count=run")
+    run_steps = [(0.0, hi, 1, 1), (4.0, hi, 1, 1), (8.0, hi, 1, 2), (12.0, mid, 2, 2),
+                 (16.0, hi, 2, 2), (20.0, hi, 2, 3)]
+    for now, est, last, want in run_steps:
+        feed(b, est, n=1)
+        assert value(b.decide(ctx_for(buffer_s=10.0, last=last, now=now))) == want, now
 
 
 def test_festive_cost_hand_computed():

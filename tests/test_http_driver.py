@@ -288,10 +288,13 @@ async def test_a_live_event_is_followed_from_near_its_edge_to_its_end(manifest):
     if manifest == "dash":  # the MPD names the edge's /time (UTCTiming); HLS has no such element
         assert f.sync is not None and f.sync.url.endswith("/time") and not f.warnings
     start = res.source.title.meta["live_start_number"]
-    # Three segment durations behind the edge (suggestedPresentationDelay / 3 target durations).
-    assert 2 <= start <= 4
+    edge = res.source.title.meta["live_edge_number"]
+    # Three segment durations behind the edge (suggestedPresentationDelay / 3 target
+    # durations): 6 s of 2 s segments. At least 10 s of event time had passed (segments
+    # 1-5 existed); how much more depends on how busy the machine is (1 wall ms = 40 ms).
+    assert edge - start + 1 == 3 and edge >= 5 and start >= 3
     video = loaded(sess)
-    assert len(video) == 16 - start + 1 and f.refreshes >= 3
+    assert len(video) == 16 - start + 1 and (edge == 16 or f.refreshes >= 1)  # it grew: refreshed
     # Every segment played is the one its number names, up to the last of the event.
     title = s.catalog.get("lv")
     assert [e.size_bytes for e in video] == [int(title.video.sizes_bytes[start - 1 + i, e.rung]) for i, e in enumerate(video)]  # type: ignore[union-attr]

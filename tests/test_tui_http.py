@@ -22,13 +22,16 @@ import aiohttp
 import numpy as np
 import pytest
 from aiohttp import web
+from textual import events
+from textual.widgets import Input, Select, Static
 
 from abr.registry import parse_spec
 from player.http.play import request_playback
 from player.session import STALLED
 from player.tui.app import AbrlabTui, TuiOptions
 from player.tui.http_source import HttpSource, HttpSpec, trace_with_drop
-from player.tui.screens import ErrorScreen, SessionScreen, abr_names
+from player.tui.screens import ErrorScreen, SessionScreen, StartScreen, abr_names
+from player.tui.source import DEMO_TRACE
 from qoe.events import Error, SegmentLoaded, SegmentRequested, event_from_dict
 from qoe.metrics import kpis, qoe
 from server_stub.edge import ADMIN_KEY_HEADER
@@ -104,6 +107,37 @@ def video(events, kind):
     return [e for e in events if type(e) is kind and e.media == "video"]
 
 
+async def widgets_follow_the_core(app, pilot, screen) -> tuple[int, bool]:
+    """Sample the first session every 80 ms until it ends; at each sample the widgets
+    show what the session core reports at the sampled instant (status, rungs, stalls,
+    segments). Returns how many samples were checked and whether one was a stall."""
+    src, pane = screen.sources[0], screen.panes[0]
+    session = src.session
+    seen_stall = checks = 0
+    deadline = time.monotonic() + DEADLINE_S
+    while not src.done:
+        assert time.monotonic() < deadline, "the session did not finish"
+        await asyncio.sleep(0.08)
+        screen.frame()
+        # The core's own view at the sampled instant, and its events up to then
+        # (nothing runs between the frame and these lines).
+        core = session.status_at(src.sampled_s)
+        shown = list(session.log)
+        await settle(pilot)
+        assert pane.status == core
+        assert f"Buffer {core.buffer_s:5.1f} s" in screen_text(app)
+        requested = video(shown, SegmentRequested)
+        if requested:
+            assert pane.rungs.chosen_rung == requested[-1].rung
+            assert (pane.ladder.chosen, pane.ladder.playing) == (requested[-1].rung, core.playing_rung)
+        assert pane.rungs.playing_rung == core.playing_rung
+        assert pane.kpis.values["stalls"] == str(core.stall_count)
+        assert pane.score.segments == len(video(shown, SegmentLoaded))
+        seen_stall |= core.state == STALLED
+        checks += 1
+    return checks, bool(seen_stall)
+
+
 @pytest.mark.asyncio
 async def test_http_session_widgets_show_what_the_session_core_reports(tmp_path):
     async with stub_tui(tmp_path, STEP_TRACE, abr="fixed:rung=-1") as (stack, app, pilot):
@@ -113,28 +147,8 @@ async def test_http_session_widgets_show_what_the_session_core_reports(tmp_path)
         assert isinstance(src, HttpSource)
         pane = screen.panes[0]
         session = src.session
-        seen_stall = checks = 0
-        deadline = time.monotonic() + DEADLINE_S
-        while not src.done:
-            assert time.monotonic() < deadline, "the session did not finish"
-            await asyncio.sleep(0.08)
-            screen.frame()
-            # The core's own view at the sampled instant, and its events up to then
-            # (nothing runs between the frame and these lines).
-            core = session.status_at(src.sampled_s)
-            shown = list(session.log)
-            await settle(pilot)
-            assert pane.status == core
-            assert f"Buffer {core.buffer_s:5.1f} s" in screen_text(app)
-            requested = video(shown, SegmentRequested)
-            if requested:
-                assert pane.rungs.chosen_rung == requested[-1].rung == session.video.track.n_rungs - 1
-                assert (pane.ladder.chosen, pane.ladder.playing) == (requested[-1].rung, core.playing_rung)
-            assert pane.rungs.playing_rung == core.playing_rung
-            assert pane.kpis.values["stalls"] == str(core.stall_count)
-            assert pane.score.segments == len(video(shown, SegmentLoaded))
-            seen_stall |= core.state == STALLED
-            checks += 1
+        checks, seen_stall = await widgets_follow_the_core(app, pilot, screen)
+        assert all(e.rung == session.video.track.n_rungs - 1 for e in video(session.log, SegmentRequested))
         assert checks >= 5 and seen_stall, "the 0.2 Mbps stretch must stall the top rung, on screen"
         screen.frame()  # the last events
         await settle(pilot)
@@ -162,31 +176,36 @@ async def test_http_session_widgets_show_what_the_session_core_reports(tmp_path)
 @pytest.mark.asyncio
 async def test_switch_abr_mid_http_session(tmp_path):
     # A 10 s buffer keeps the requests coming every segment's worth of session time.
+    # Both switches happen early in the 60 segments, so a busy machine cannot let the
+    # session end before a step (the key press is the slow one: do it first).
     async with stub_tui(tmp_path, steady(8000), 60, abr="fixed:rung=0", settings={"max_buffer_s": 10.0}) as (stack, app, pilot):
         screen = app.session_screen
         src = screen.sources[0]
         session = src.session
         await until(lambda: len(video(session.log, SegmentRequested)) >= 3, "three requests")
+        # The key cycles to the registered algorithm after the current one.
+        names = abr_names()
+        expected = names[(names.index(parse_spec("fixed:rung=0").name) + 1) % len(names)]
+        n0 = len(video(session.log, SegmentRequested))
+        await pilot.press("a")
+        assert src.abr_spec == expected and session.video.abr.name == expected
+        n_key = len(video(session.log, SegmentRequested))
+        assert set(e.rung for e in video(session.log, SegmentRequested)[:n0]) == {0}
+        await until(lambda: len(video(session.log, SegmentRequested)) >= n_key + 2, "the new algorithm decided")
         n_before = len(video(session.log, SegmentRequested))
         screen.switch_abr(0, "fixed:rung=-1")  # as the command palette does
         await until(lambda: len(video(session.log, SegmentRequested)) >= n_before + 3, "three more requests")
         rungs = [e.rung for e in video(session.log, SegmentRequested)]
-        assert set(rungs[:n_before]) == {0} and set(rungs[n_before:]) == {session.video.track.n_rungs - 1}
+        assert set(rungs[n_before:]) == {session.video.track.n_rungs - 1}
         screen.frame()
         await settle(pilot)
         assert screen.panes[0].ladder.chosen == session.video.track.n_rungs - 1
-        # The key cycles to the registered algorithm after the current one.
-        names = abr_names()
-        expected = names[(names.index(parse_spec("fixed:rung=-1").name) + 1) % len(names)]
-        await pilot.press("a")
-        assert src.abr_spec == expected and session.video.abr.name == expected
-        n_switch = len(video(session.log, SegmentRequested))
         await until(lambda: src.done, "the end of the session")
         assert session.end_reason == "completed"
-        assert len(video(session.log, SegmentRequested)) > n_switch  # the new algorithm decided
         screen.frame()
         await settle(pilot)
-        assert f"ABR switched to {expected}" in "\n".join(str(x.text) for x in screen.panes[0].log_view.lines)
+        log_text = "\n".join(str(x.text) for x in screen.panes[0].log_view.lines)
+        assert f"ABR switched to {expected}" in log_text and "ABR switched to fixed" in log_text
 
 
 @pytest.mark.asyncio
@@ -406,3 +425,126 @@ def test_tui_http_user_errors_are_one_line(args, message):
                        env={"PATH": "/usr/bin:/bin", "TERM": "dumb"})
     assert p.returncode == 2
     assert message in p.stderr and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+
+
+# ---------------------------------------------------------------------- the start form over HTTP
+@asynccontextmanager
+async def form(tmp_path: Path, size=(80, 24), **kw):
+    """The app opened on its start form (``--pick``), frames on demand."""
+    app = AbrlabTui(TuiOptions(pick=True, out_dir=str(tmp_path / "out"), **kw), refresh_hz=0.01)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StartScreen)
+        yield app, pilot
+
+
+async def choose_source(pilot, source: str) -> None:
+    pilot.app.screen.query_one("#source", Select).value = source
+    await settle(pilot)
+
+
+def errors_notified(app) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "error"]
+
+
+@pytest.mark.asyncio
+async def test_start_form_plays_a_manifest_url_over_http(tmp_path):
+    trace = write_trace(tmp_path, steady(6000))
+    async with Stack(topo(40)) as stack:
+        pb = await request_playback(stack.control_url, stack.api_key, "t")
+        url = pb["edges"][0]["manifests"]["dash"]
+        # The trace the app was given is the form's trace: the edge shapes by it.
+        async with form(tmp_path, trace=str(trace)) as (app, pilot):
+            start_form = app.screen
+            assert not start_form.query_one("#url-row").display
+            await choose_source(pilot, "url")
+            assert start_form.query_one("#url-row").display and not start_form.query_one("#title-row").display
+            await pilot.click("#url")
+            # Pasted, as a user brings a long signed URL (typing it key by key takes
+            # Pilot seconds); the Input takes it as from the terminal.
+            await pilot.press("h", "t")
+            start_form.query_one("#url", Input).post_message(events.Paste(url[2:]))
+            await settle(pilot)
+            speed = start_form.query_one("#speed", Input)
+            speed.value = ""
+            await pilot.click("#speed")
+            await pilot.press("5", "0")
+            assert start_form.query_one("#url", Input).value == url
+            await pilot.click("#start")
+            await until(lambda: app.session_screen is not None or isinstance(app.screen, ErrorScreen), "the session screen")
+            await settle(pilot)
+            screen = app.session_screen
+            assert app.screen is screen and screen.pacer.live
+            src = screen.sources[0]
+            assert isinstance(src, HttpSource) and src.result.source.url == url and src.speed == SPEED
+            assert src.abr_spec == "bba" and len(screen.sources) == 1
+            checks, _ = await widgets_follow_the_core(app, pilot, screen)
+            assert checks >= 3 and src.session.end_reason == "completed"
+            # The edge shaped the playback (the signed URL's session) by the form's trace.
+            assert stack.edges[0].shaping.get(pb["session_id"]).curve.rate_at(5.0) == 6e6
+            screen.frame()
+            await settle(pilot)
+            assert screen.panes[0].score.segments == len(video(src.session.log, SegmentLoaded)) == 40
+            # n: the form opens on this session's source, URL, trace and speed.
+            await pilot.press("n")
+            await settle(pilot)
+            again = app.screen
+            assert isinstance(again, StartScreen)
+            assert again.query_one("#source", Select).value == "url" and again.query_one("#url", Input).value == url
+            assert again.query_one("#trace", Select).value == str(trace) and again.query_one("#speed", Input).value == "50"
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("url, needle", [("ftp://x", "not an http(s) URL"), ("", "enter the manifest URL")])
+async def test_start_form_keeps_a_bad_url_with_an_error(tmp_path, url, needle):
+    async with form(tmp_path) as (app, pilot):
+        await choose_source(pilot, "url")
+        await pilot.click("#url")
+        await pilot.press(*url)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StartScreen) and app.session_screen is None
+        assert any(needle in m for m in errors_notified(app)), errors_notified(app)
+
+
+@pytest.mark.asyncio
+async def test_start_form_plays_a_title_through_the_control_plane(tmp_path):
+    async with Stack(topo(8)) as stack:
+        async with form(tmp_path) as (app, pilot):
+            # Without a control plane the form offers no titles through one.
+            options = [v for _, v in app.screen.query_one("#source", Select)._options]
+            assert "control" not in options and "url" in options
+        async with form(tmp_path, control=stack.control_url, api_key=stack.api_key, abr=None) as (app, pilot):
+            start_form = app.screen
+            await choose_source(pilot, "control")
+            assert start_form.query_one("#title-row").display and not start_form.query_one("#url-row").display
+            assert stack.control_url in str(start_form.query_one("#hint", Static).render())
+            start_form.query_one("#speed", Input).value = ""  # blank: the stub's
+            start_form.query_one("#trace", Select).value = DEMO_TRACE  # not a file: unshaped
+            await pilot.click("#title")
+            await pilot.press("t")
+            await pilot.click("#start")
+            await until(lambda: app.session_screen is not None or isinstance(app.screen, ErrorScreen), "the session screen")
+            await settle(pilot)
+            screen = app.session_screen
+            src = screen.sources[0]
+            assert isinstance(src, HttpSource) and src.result.playback is not None and src.speed == SPEED
+            # ABR left at "recommended": the control plane's.
+            assert src.abr_spec == src.result.playback["abr"]["spec"]
+            assert src.driver.trace is None and any("not shaped" in n.message for n in app._notifications)
+            await until(lambda: src.done, "the end of the session")
+            assert src.session.end_reason == "completed"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("source", ["sim", "url", "control"])
+async def test_start_form_fits_80x24(tmp_path, source):
+    async with form(tmp_path, control="http://127.0.0.1:1", api_key="k") as (app, pilot):
+        await choose_source(pilot, source)
+        box = app.screen.query_one("#form")
+        assert box.max_scroll_y == 0  # nothing to scroll to: every row is on screen
+        start = app.screen.query_one("#start").region
+        assert start.bottom <= 24 and start.right <= 80 and box.region.bottom <= 24

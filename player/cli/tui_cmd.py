@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         mode: str = typer.Option("default", "--mode", "-m", help=f"Session configuration preset: {', '.join(MODES)}."),
         speed: Optional[float] = typer.Option(None, "--speed", "-s", help="Session seconds per wall-clock second (default 1). Over HTTP it must be the stub's (--title: taken from it)."),
         paused: bool = typer.Option(False, "--paused", help="Start paused (space resumes; over HTTP the display starts frozen)."),
-        pick: bool = typer.Option(False, "--pick", help="Open the start form to choose trace, title, ABR and mode (simulated)."),
+        pick: bool = typer.Option(False, "--pick", help="Open the start form (simulated or HTTP), filled in from the other options."),
         settings: Optional[List[str]] = typer.Option(None, "--set", help="Session setting override, e.g. --set max_buffer_s=30 (repeatable)."),
         out_dir: Path = typer.Option(Path("."), "--out-dir", help="Where saved events (e) and screenshots (p) go."),
         drop_factor: float = typer.Option(0.25, "--drop-factor", help="Capacity factor of the drop key (0 = outage)."),
@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
 
         Keys: space pause, +/- speed, . step 1 s, a switch ABR (b: the second one
         in compare mode), d bandwidth drop, e save events (JSON Lines),
-        p screenshot (SVG; PNG with cairosvg), n new simulated session, q quit;
+        p screenshot (SVG; PNG with cairosvg), n new session (simulated, a
+        URL, or a title through --control), q quit;
         ctrl+p for the command palette.
 
         Over HTTP the session runs on the wall clock at the stub's speed, as the
@@ -61,8 +62,6 @@ def register(app: typer.Typer) -> None:
         if url is not None or title is not None:
             if content is not None:
                 raise UserError("--content is a simulated session's title; over HTTP the title comes from --url or --title")
-            if pick:
-                raise UserError("--pick opens the form for a simulated session; it does not combine with --url or --title")
             if trace is not None and trace.is_dir():
                 raise UserError(f"{trace}: over HTTP --trace is one trace file, not a directory")
             http = HttpSpec(url=url, title=title, control=control, api_key=api_key,
@@ -85,5 +84,7 @@ def register(app: typer.Typer) -> None:
                 drop_factor=drop_factor,
                 drop_s=drop_s,
                 http=http,
+                control=control,  # the start form (n, --pick) can play titles through it
+                api_key=api_key,
             )
         )

@@ -142,7 +142,8 @@ class LiveFollower:
                       refs=_LiveRefs(_first_number(t) + k, t.refs, _first_number(t)))
             )
         self.title = Title(window.name, tracks[0], tracks[1], source=window.source, source_format=window.source_format,
-                           meta={**window.meta, "live": True, "live_start_number": _first_number(window.video) + start})
+                           meta={**window.meta, "live": True, "live_start_number": _first_number(window.video) + start,
+                                 "live_edge_number": _first_number(window.video) + len(durs) - 1})
         self.ended = not m.is_live
         return self.title
 

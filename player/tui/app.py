@@ -27,7 +27,9 @@ from player.tui.source import SessionSource, SimSource, load_errors, resolve_tit
 class TuiOptions:
     """What to play. ``http`` set means an HTTP session (then ``trace``, ``title`` and
     ``speed`` are unused: the trace, source and speed are in ``http``); ``abr`` None is
-    the default (BBA, or the control plane's recommendation through ``--title``)."""
+    the default (BBA, or the control plane's recommendation through ``--title``).
+    ``control``/``api_key``: a control plane the start form may play titles through
+    (``--control``/``--api-key``), whether or not this session uses it."""
 
     trace: str | None = None
     title: str | None = None
@@ -42,6 +44,8 @@ class TuiOptions:
     drop_factor: float = 0.25
     drop_s: float = 20.0
     http: HttpSpec | None = None
+    control: str | None = None
+    api_key: str | None = None
 
 
 def build_sources(o: TuiOptions) -> list[SessionSource]:
@@ -141,7 +145,7 @@ class AbrlabTui(App):
                         f"Hand the next decisions to {name}",
                         lambda i=i, name=name: screen.switch_abr(i, name),
                     )
-        yield SystemCommand("New session", "Choose trace, title, ABR, mode and speed", self.action_new_session)
+        yield SystemCommand("New session", "Choose the source (simulated or HTTP), trace, title, ABR, mode and speed", self.action_new_session)
 
 
 def run(options: TuiOptions) -> None:

@@ -270,8 +270,31 @@ class ConnectingScreen(Screen):
         yield Footer()
 
 
+# The start form's sources: what plays, and how.
+SIMULATED, URL, CONTROL = "sim", "url", "control"
+NOT_SHAPED = "the generated demo trace is not a file: over HTTP the session is not shaped"
+
+
+def control_plane(o: "TuiOptions") -> tuple[str, str] | None:
+    """The control plane (URL, API key) the start form can play titles through: the
+    current session's, or the one the app was given (``--control``/``--api-key``)."""
+    if o.http is not None and o.http.control and o.http.api_key:
+        return o.http.control, o.http.api_key
+    if o.control and o.api_key:
+        return o.control, o.api_key
+    return None
+
+
 class StartScreen(ModalScreen):
-    """Pick trace, title, ABR (and a second one to compare), mode and speed."""
+    """Pick the source, trace, title, ABR (and a second one to compare), mode and speed.
+
+    The source is a simulated session (the trace is its link), a manifest URL played
+    over HTTP, or, when the app knows a control plane (``--control``/``--api-key`` or
+    ABRLAB_CONTROL/ABRLAB_API_KEY), a title through it. Over HTTP the trace is what the
+    edge shapes the session by (the generated demo trace is not a file: not shaped) and
+    the speed must be the stub's (blank: the stub's through the control plane, 1 for a
+    URL). The form opens on the current session's choices; a choice that cannot start
+    (a bad speed, a URL that is not http(s)...) is a notification, and the form stays."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -287,6 +310,7 @@ class StartScreen(ModalScreen):
     StartScreen .row { height: 1; margin-bottom: 1; }
     StartScreen .row Label { width: 10; }
     StartScreen .row Select, StartScreen .row Input { width: 1fr; }
+    StartScreen #hint { color: $text-muted; margin-bottom: 1; }
     StartScreen #buttons { height: 1; align-horizontal: right; }
     StartScreen Button { min-width: 10; margin-left: 2; }
     """
@@ -294,28 +318,51 @@ class StartScreen(ModalScreen):
     def __init__(self, options: "TuiOptions") -> None:
         super().__init__()
         self.options = options
+        self.control = control_plane(options)
 
     def compose(self) -> ComposeResult:
-        o = self.options
+        o, http = self.options, self.options.http
         traces = [(p.name, str(p)) for p in bundled_traces()] + [("generated demo trace", DEMO_TRACE)]
-        if o.trace and o.trace not in [v for _, v in traces]:
-            traces.insert(0, (Path(o.trace).name, o.trace))
-        first_trace = o.trace or traces[0][1]
+        # Over HTTP no trace file means not shaped: the demo entry stands for that.
+        first_trace = (http.trace or DEMO_TRACE) if http is not None else (o.trace or traces[0][1])
+        if first_trace not in [v for _, v in traces]:
+            traces.insert(0, (Path(first_trace).name, first_trace))
+        sources = [("simulated", SIMULATED), ("manifest URL (HTTP)", URL)]
+        if self.control is not None:
+            sources.append(("title via the control plane (HTTP)", CONTROL))
+        source = SIMULATED if http is None else (URL if http.url is not None else CONTROL)
         names = [(n, n) for n in abr_names()]
         abr0 = parse_spec(o.abr).name if o.abr else "bba"
         if o.abr and (o.abr, o.abr) not in names:
             names.insert(0, (o.abr, o.abr))
+        abrs = names
+        if self.control is not None:  # None: the control plane's recommendation (else bba)
+            abrs = names + [("recommended (control plane)", "")]
+            if o.abr is None:
+                abr0 = ""
+        if http is not None:
+            speed = f"{http.speed:g}" if http.speed is not None else ""
+        else:
+            speed = f"{o.speed:g}"
+        title = http.title if http is not None and http.title is not None else (o.title or "")
         with VerticalScroll(id="form"):
             yield Label(Text("New session", style="bold"))
+            with Horizontal(classes="row"):
+                yield Label("source")
+                yield Select(sources, value=source, allow_blank=False, compact=True, id="source")
+            with Horizontal(classes="row", id="url-row"):
+                yield Label("URL")
+                yield Input(value=(http.url or "") if http is not None else "", placeholder="http(s)://.../manifest.mpd or .m3u8",
+                            compact=True, id="url")
+            with Horizontal(classes="row", id="title-row"):
+                yield Label("title")
+                yield Input(value=title, placeholder="bundled demo title (or a path)", compact=True, id="title")
             with Horizontal(classes="row"):
                 yield Label("trace")
                 yield Select(traces, value=first_trace, allow_blank=False, compact=True, id="trace")
             with Horizontal(classes="row"):
-                yield Label("title")
-                yield Input(value=o.title or "", placeholder="bundled demo title (or a path)", compact=True, id="title")
-            with Horizontal(classes="row"):
                 yield Label("ABR")
-                yield Select(names, value=o.abr if o.abr in dict(names) else abr0, allow_blank=False, compact=True, id="abr")
+                yield Select(abrs, value=o.abr if o.abr in dict(names) else abr0, allow_blank=False, compact=True, id="abr")
             with Horizontal(classes="row"):
                 yield Label("compare")
                 yield Select([("(none)", "")] + names, value=o.compare or "", allow_blank=False, compact=True, id="compare")
@@ -324,10 +371,40 @@ class StartScreen(ModalScreen):
                 yield Select([(m, m) for m in MODES], value=o.mode, allow_blank=False, compact=True, id="mode")
             with Horizontal(classes="row"):
                 yield Label("speed")
-                yield Input(value=f"{o.speed:g}", compact=True, id="speed")
+                yield Input(value=speed, compact=True, id="speed")
+            yield Static(id="hint")
             with Horizontal(id="buttons"):
                 yield Button("Start", variant="primary", compact=True, id="start")
                 yield Button("Cancel", compact=True, id="cancel")
+
+    def on_mount(self) -> None:
+        self._sync()
+
+    @property
+    def source(self) -> str:
+        return str(self.query_one("#source", Select).value)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("source", "trace"):
+            self._sync()
+
+    def _sync(self) -> None:
+        """Show the rows the source uses, and say what the trace and speed mean for it."""
+        source = self.source
+        self.query_one("#url-row").display = source == URL
+        self.query_one("#title-row").display = source != URL
+        self.query_one("#title", Input).placeholder = (
+            "the title's name at the control plane" if source == CONTROL else "bundled demo title (or a path)")
+        demo = self.query_one("#trace", Select).value == DEMO_TRACE
+        if source == SIMULATED:
+            hint = "Simulated: the trace is the link; speed: session seconds per second."
+        else:  # at most two lines, so the form fits 80x24
+            shaped = "unshaped (demo trace: not a file)" if demo else "shaped at the edge by the trace"
+            speed = "speed blank: the stub's" if source == CONTROL else "speed: the stub's (blank: 1)"
+            hint = f"HTTP, {shaped}; {speed}"
+            if source == CONTROL and self.control is not None:
+                hint += f"\nthrough the control plane at {self.control[0]}"
+        self.query_one("#hint", Static).update(Text(hint))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
@@ -338,31 +415,58 @@ class StartScreen(ModalScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.submit()
 
+    def _speed(self, required: bool) -> float | None:
+        """The speed field: a positive number (blank is None when not ``required``)."""
+        text = self.query_one("#speed", Input).value.strip()
+        if not text and not required:
+            return None
+        try:
+            speed = float(text)
+        except ValueError:
+            raise ValueError("speed must be a positive number") from None
+        if not speed > 0:
+            raise ValueError("speed must be a positive number")
+        return speed
+
     def submit(self) -> None:
         from dataclasses import replace
 
+        from player.tui.http_source import HttpSpec
+
+        source = self.source
         try:
-            speed = float(self.query_one("#speed", Input).value)
-            if not speed > 0:
-                raise ValueError
-        except ValueError:
-            self.notify("speed must be a positive number", severity="error")
+            speed = self._speed(required=source == SIMULATED)
+        except ValueError as e:
+            self.notify(str(e), severity="error")
             return
-        title = self.query_one("#title", Input).value.strip() or None
+        text = self.query_one("#title", Input).value.strip() or None
+        trace = str(self.query_one("#trace", Select).value)
         compare = self.query_one("#compare", Select).value or None
-        self.dismiss(
-            replace(
-                self.options,
-                trace=str(self.query_one("#trace", Select).value),
-                title=title,
-                abr=str(self.query_one("#abr", Select).value),
-                compare=compare,
-                mode=str(self.query_one("#mode", Select).value),
-                speed=speed,
-                pick=False,
-                http=None,  # the form starts simulated sessions
-            )
-        )
+        common = dict(abr=str(self.query_one("#abr", Select).value) or None, compare=compare,
+                      mode=str(self.query_one("#mode", Select).value), pick=False)
+        if source == SIMULATED:
+            self.dismiss(replace(self.options, trace=trace, title=text, speed=speed, http=None, **common))
+            return
+        url = self.query_one("#url", Input).value.strip()
+        if source == URL and not url:
+            self.notify("enter the manifest URL (http:// or https://)", severity="error")
+            return
+        if source == CONTROL and text is None:
+            self.notify("enter the title's name at the control plane", severity="error")
+            return
+        o = self.options
+        control, api_key = self.control if source == CONTROL and self.control is not None else (None, None)
+        http = HttpSpec(url=url if source == URL else None, title=text if source == CONTROL else None,
+                        control=control, api_key=api_key, trace=None if trace == DEMO_TRACE else trace,
+                        manifest=o.http.manifest if o.http is not None else "dash", speed=speed)
+        problem = http.problem(compare=compare is not None)
+        if problem is not None:
+            self.notify(problem, severity="error", timeout=8)
+            return
+        if http.trace is None:
+            self.notify(f"{NOT_SHAPED} (choose a trace file to shape it)", timeout=4)
+        # The simulated choices stay as they were, for the next time the form opens.
+        self.dismiss(replace(o, speed=speed or o.speed, http=http, **common))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

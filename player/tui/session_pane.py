@@ -68,6 +68,7 @@ class SessionPane(Vertical):
         self.title_bar = Static(classes="pane-title")
         self._stall_from: float | None = None
         self._prev_t = 0.0
+        self._first = True
         self.status: Status | None = None
 
     def compose(self) -> ComposeResult:
@@ -130,10 +131,17 @@ class SessionPane(Vertical):
         t = status.t_s
         for c in self.charts:
             c.set_now(t)
-        buffer.add_level(t, status.buffer_s)
+        # A frame at a time already sampled (paused, or a timer tick between two moves of
+        # a test's clock) adds no sample: a repeated point would reweigh its bucket's mean,
+        # so what the charts show would depend on how often the screen refreshed.
+        if events or t != self._prev_t or self._first:
+            self._first = False
+            buffer.add_level(t, status.buffer_s)
+            rungs.add_playing(t, status.playing_rung)
+            tp.add_estimate(t, src.estimate_bps())
         buffer.show(status.buffer_s, status.state)
-        rungs.add_playing(t, status.playing_rung)
-        tp.add_estimate(t, src.estimate_bps())
+        rungs.playing_rung = status.playing_rung
+        tp.estimate_bps = src.estimate_bps()
         if status.state == STALLED:
             start = self._stall_from if self._stall_from is not None else self._prev_t
             for c in self.charts:
