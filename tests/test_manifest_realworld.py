@@ -124,6 +124,41 @@ def test_muxed_dash_representation_reports_its_video_codec():
     assert [(v["video_codec"], v["codecs"]) for v in f["video"]] == [("avc1.4D401F", "mp4a.40.2,avc1.4D401F")]
 
 
+def test_whitespace_before_the_xml_declaration_is_read_with_a_warning():
+    # Two blank lines before <?xml ...?> (not well-formed: the declaration comes first).
+    # 6 s at 3 s per segment: 2 segments. A later error keeps its real line number.
+    body = f"""\n\n<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="{NS}" type="static" mediaPresentationDuration="PT6S"><Period>
+  <AdaptationSet mimeType="video/mp4"><SegmentTemplate duration="3" media="$Number$.m4s"/>
+    <Representation id="v" bandwidth="700000" width="640" height="360"/></AdaptationSet></Period></MPD>"""
+    m, f = facts(body)
+    assert (f["first_video_segments"], f["segment_duration_s"], f["duration_s"]) == (2, 3.0, 6.0)
+    assert any("line 3: whitespace before the XML declaration" in w for w in m.warnings)
+    with pytest.raises(ManifestError) as e:
+        parse_manifest(body.replace("<Period>", "<Period>\n<X a=1/>", 1), "ws.mpd")
+    assert "line 5, column" in str(e.value)  # line 4 holds <MPD ...><Period>, line 5 the unquoted value
+
+
+def test_period_after_an_unresolved_xlink_period_is_placed_by_the_later_timing():
+    # As in ISO/IEC 23009-1 example G.11: 300 s presentation; Period A lasts 100 s, then a
+    # remote Period (no @duration), then Period C of 120 s with no @start. C must start
+    # at 300 - 120 = 180 s, so the remote Period spans 100..180 s (80 s).
+    m, f = facts(f"""<MPD xmlns="{NS}" xmlns:xlink="http://www.w3.org/1999/xlink" type="static" mediaPresentationDuration="PT5M">
+      <Period id="A" duration="PT100S"><AdaptationSet mimeType="video/mp4">
+        <SegmentTemplate timescale="10" duration="40" media="a$Number$.m4s"/>
+        <Representation id="v" bandwidth="900000"/></AdaptationSet></Period>
+      <Period xlink:href="remote.xml" xlink:actuate="onRequest"/>
+      <Period id="C" duration="PT120S"><AdaptationSet mimeType="video/mp4">
+        <SegmentTemplate timescale="10" duration="40" media="c$Number$.m4s"/>
+        <Representation id="v" bandwidth="900000"/></AdaptationSet></Period></MPD>""")
+    assert [(p.start_s, p.duration_s) for p in m.periods] == [(0.0, 100.0), (100.0, 80.0), (180.0, 120.0)]
+    assert (f["periods"], f["duration_s"], f["first_video_segments"], f["segment_duration_s"]) == (3, 300.0, 25, 4.0)
+    assert any("Period[3](id=C): no @start" in w and "180 s" in w for w in m.warnings)
+    with pytest.raises(ManifestError) as e:  # nothing later to count back from: still refused
+        parse_manifest(f"""<MPD xmlns="{NS}" type="static"><Period id="A"/><Period id="B"/></MPD>""", "p.mpd")
+    assert "Period[2](id=B)" in str(e.value) and "no @start" in str(e.value)
+
+
 # --------------------------------------------------------------------------- HLS
 
 
@@ -230,6 +265,36 @@ def test_a_list_of_video_codecs_only_is_reported_as_written():
       <SegmentTemplate duration="2" media="$Number$.mp4"/>
       <Representation id="s" mimeType="video/mp4" bandwidth="128000" codecs="avc1.644028, svc1"/></AdaptationSet></Period></MPD>""")
     assert f["video"][0]["codecs"] == "avc1.644028, svc1"
+
+
+def test_daterange_without_id_is_dropped_and_the_segments_kept():
+    # RFC 8216 4.3.2.7 requires ID; hls.js ignores such a range. Live (no ENDLIST):
+    # segments of 15, 15.5, 29.5 s; the longest is 29.5 s.
+    m, f = facts("#EXTM3U\n#EXT-X-TARGETDURATION:30\n"
+                 '#EXT-X-DATERANGE:ID="ok",START-DATE="2000-01-01T00:00:00Z",DURATION=30.5\n'
+                 '#EXT-X-DATERANGE:X-CUSTOM="value"\n'
+                 '#EXT-X-DATERANGE:ID="bad-dur",START-DATE="2000-01-01T00:00:00Z",DURATION=long\n'
+                 "#EXTINF:15,\na.ts\n#EXTINF:15.5,\nb.ts\n#EXTINF:29.5,\nc.ts\n", "http://h.example/live.m3u8")
+    assert (f["is_live"], f["first_video_segments"], f["segment_duration_s"]) == (True, 3, 29.5)
+    assert [w for w in m.warnings if "DATERANGE" in w] == [
+        "line 4: #EXT-X-DATERANGE has no ID; ignored",
+        "line 5: #EXT-X-DATERANGE DURATION='long' is not a number; ignored",
+    ]
+
+
+def test_variant_with_bandwidth_zero_is_listed_at_zero():
+    # BANDWIDTH=0 is a decimal-integer; hls.js, Shaka and ExoPlayer load the variant.
+    # Ascending: 0 (the 1080p variant that gave no rate), then 300000, then 700000.
+    m, f = facts("#EXTM3U\n"
+                 '#EXT-X-STREAM-INF:BANDWIDTH=0,CODECS="avc1.64002A,mp4a.40.2",RESOLUTION=1920x1080\nsrc.m3u8\n'
+                 '#EXT-X-STREAM-INF:BANDWIDTH=700000,RESOLUTION=640x360\n360.m3u8\n'
+                 '#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=284x160\n160.m3u8\n', "http://h.example/m.m3u8")
+    assert [(v["bandwidth_bps"], v["height"]) for v in f["video"]] == [(0, 1080), (300000, 160), (700000, 360)]
+    assert any("line 2: #EXT-X-STREAM-INF BANDWIDTH 0" in w for w in m.warnings)
+    for bad in ("-5", "x"):  # still refused, with its line
+        with pytest.raises(ManifestError) as e:
+            parse_manifest(f"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH={bad}\nv.m3u8\n", "b.m3u8")
+        assert "line 2" in str(e.value) and "BANDWIDTH" in str(e.value)
 
 
 def test_inspect_table_shows_an_unknown_bitrate(tmp_path):

@@ -14,10 +14,14 @@ Tolerated, with a warning in ``Manifest.warnings``:
 - the legacy namespace ``urn:mpeg:DASH:schema:MPD:2011`` (upper case) or none at all;
 - a namespace prefix used but never declared (``yt:...``, ``scte35:Signal``): the document
   is read with namespace processing off, as ExoPlayer's parser reads it;
+- whitespace before the ``<?xml`` declaration (a templating origin's blank first line): read
+  as if it followed the declaration;
 - an empty SegmentTimeline or SegmentList (a live Period that has no segment yet): no segments;
 - lower-case duration designators (``PT1M00s``): read as upper case;
 - a remote (``xlink:href``) Period: kept with its timing and no AdaptationSet
-  (``Period.remote_href``); a remote AdaptationSet: skipped (parsing fetches nothing);
+  (``Period.remote_href``); a remote AdaptationSet: skipped (parsing fetches nothing); a
+  Period with no ``@start`` after one with no ``@duration`` (ISO/IEC 23009-1 example G.11)
+  is placed by counting back from the next ``@start`` or the presentation's end;
 - ``@bandwidth="0"`` (schema-valid) or no ``@bandwidth`` at all (required, but every major
   player loads such MPDs): the rung is listed, its bitrate 0 / unknown (null in facts);
 - a static MPD with neither ``@mediaPresentationDuration`` nor a last ``Period@duration``:
@@ -234,6 +238,21 @@ class _MpdReader(Reader):
         m.extra["min_buffer_time_s"] = a.duration_s("minBufferTime")
         return m
 
+    def _start_counted_back(self, period_els: list[minidom.Element], i: int, mpd_duration: float | None) -> float | None:
+        """Start of Period ``i`` from what follows it: a later ``@start`` or the end of the
+        presentation, minus the ``@duration`` of every Period in between (None if one is missing)."""
+        between = 0.0
+        for j in range(i, len(period_els)):
+            a = self.attrs(period_els[j], self._period_where(period_els[j], j))
+            later_start = a.duration_s("start") if j > i else None
+            if later_start is not None:
+                return later_start - between
+            dur = a.duration_s("duration")
+            if dur is None:
+                return None
+            between += dur
+        return mpd_duration - between if mpd_duration is not None else None
+
     def _period_timing(self, period_els: list[minidom.Element], mpd_duration: float | None, dynamic: bool) -> list[tuple[float, float | None]]:
         """Period start and duration, ISO/IEC 23009-1 5.3.2.1."""
         starts: list[float] = []
@@ -250,7 +269,15 @@ class _MpdReader(Reader):
                 elif durs[-1] is not None:
                     start = starts[-1] + durs[-1]
                 else:
-                    raise ManifestError("Period has no @start and the previous Period has no @duration", self.source, a.where)
+                    # 5.3.2.1 gives no start here: the previous Period's length is unknown
+                    # (an unresolved xlink Period, as in the standard's own example G.11).
+                    # The later timing still pins it: count back from the next @start or
+                    # from @mediaPresentationDuration over the @durations in between.
+                    start = self._start_counted_back(period_els, i, mpd_duration)
+                    if start is None:
+                        raise ManifestError("Period has no @start and the previous Period has no @duration", self.source, a.where)
+                    self.warn(f"{a.where}: no @start and the previous Period has no @duration; "
+                              f"start {start:g} s counted back from the later timing")
             if starts and start < starts[-1]:
                 raise ManifestError(f"Period starts at {start:g} s, before the previous Period ({starts[-1]:g} s)", self.source, a.where)
             if i > 0 and durs[-1] is None:

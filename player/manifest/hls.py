@@ -25,7 +25,9 @@ and IPTV extensions (``#EXTVLCOPT``, ``#EXTGRP``); an I-frame stream with a bad
 ``BANDWIDTH`` (recorded without it: I-frame streams are never played); optional
 attributes with bad values (``AVERAGE-BANDWIDTH``, ``RESOLUTION``, ``FRAME-RATE``:
 dropped); a variant that references an undefined ``AUDIO``/``SUBTITLES`` group; a
-reference to an undefined variable (kept as written, as ExoPlayer and video.js do).
+reference to an undefined variable (kept as written, as ExoPlayer and video.js do); a
+variant with ``BANDWIDTH=0`` (listed at 0); an ``#EXT-X-DATERANGE`` without ``ID`` or with
+a non-numeric duration (dropped, as hls.js drops it).
 
 Rejected (ManifestError naming the line): binary data, no ``#EXTM3U``, master and media
 tags in one playlist, a bad or negative ``#EXTINF``, a bad ``#EXT-X-MEDIA-SEQUENCE`` or
@@ -61,6 +63,19 @@ _MEDIA_TAGS = ("#EXTINF", "#EXT-X-TARGETDURATION", "#EXT-X-MEDIA-SEQUENCE", "#EX
 _MASTER_LINE = re.compile("^[ \t]*(?:" + "|".join(re.escape(t) for t in _MASTER_TAGS) + ")", re.M)
 _MEDIA_LINE = re.compile("^[ \t]*(?:" + "|".join(re.escape(t) for t in _MEDIA_TAGS) + ")", re.M)
 DEFAULT_AUDIO_BPS = 128_000  # EXT-X-MEDIA carries no bitrate; a stereo AAC-LC guess for size estimates
+
+
+def daterange_problem(value: str) -> str | None:
+    """Why m3u8 cannot take this ``#EXT-X-DATERANGE`` (it indexes ``ID`` and calls float()
+    on the durations), or None. RFC 8216 4.3.2.7 requires ID; hls.js drops a range
+    without one ("Ignoring invalid DATERANGE tag") and keeps the segments, so do we."""
+    attrs = attribute_list(value)
+    if not attrs.get("ID"):
+        return "has no ID"
+    for name in ("DURATION", "PLANNED-DURATION"):
+        if name in attrs and not _FLOAT.match(attrs[name]):
+            return f"{name}={attrs[name]!r} is not a number"
+    return None
 
 
 def attribute_list(text: str) -> dict[str, str]:
@@ -366,6 +381,11 @@ class _HlsReader(Reader):
                 gap = True
             elif tag == "#EXT-X-PROGRAM-DATE-TIME":
                 pdt = value.strip()
+            elif tag == "#EXT-X-DATERANGE":
+                problem = daterange_problem(value)
+                if problem is not None:
+                    self.warn(f"line {i + 1}: #EXT-X-DATERANGE {problem}; ignored")
+                    continue  # not handed to m3u8: it would raise
             elif tag == "#EXT-X-KEY":
                 attrs = attribute_list(value)
                 method = attrs.get("METHOD", "")
@@ -413,8 +433,12 @@ class _HlsReader(Reader):
                 bw = attrs.get("BANDWIDTH")
                 if bw is None:
                     raise self.err(i, "#EXT-X-STREAM-INF has no BANDWIDTH (required)")
-                if not _FLOAT.match(bw) or float(bw) <= 0 or float(bw) > 1e12:
-                    raise self.err(i, f"#EXT-X-STREAM-INF BANDWIDTH {bw!r} is not a positive integer")
+                if not _FLOAT.match(bw) or float(bw) < 0 or float(bw) > 1e12:
+                    raise self.err(i, f"#EXT-X-STREAM-INF BANDWIDTH {bw!r} is not a non-negative integer")
+                if float(bw) < 1:
+                    # 0 is a decimal-integer (RFC 8216 4.2), only a useless peak rate: hls.js,
+                    # Shaka and ExoPlayer all load such a variant, as we load @bandwidth="0".
+                    self.warn(f"line {i + 1}: #EXT-X-STREAM-INF BANDWIDTH {bw}; listed with a bitrate of 0")
                 if not _DEC.match(bw):
                     self.warn(f"line {i + 1}: BANDWIDTH {bw!r} is not an integer; truncated")
                 clean = self._clean_variant_attrs(attrs, i)
@@ -447,6 +471,10 @@ class _HlsReader(Reader):
                 for req in ("TYPE", "GROUP-ID", "NAME"):
                     if req not in attrs:
                         raise self.err(i, f"#EXT-X-MEDIA has no {req} (required)")
+            if s.startswith("#EXT-X-DATERANGE:") and (problem := daterange_problem(s.partition(":")[2])):
+                self.warn(f"line {i + 1}: #EXT-X-DATERANGE {problem}; ignored")
+                i += 1
+                continue
             if s:
                 out.append(s)
             i += 1

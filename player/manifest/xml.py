@@ -102,6 +102,27 @@ def _start_tag(data: bytes, i: int) -> tuple[int, bool]:
     return e, data[e - 2:e] == b"/>"
 
 
+def _declaration_first(data: bytes, warn: Callable[[str], None] | None) -> bytes:
+    """Whitespace before ``<?xml ...?>`` (a blank line a templating origin prints first)
+    makes the document not well-formed (XML 1.0 section 2.8: the declaration comes first),
+    yet nothing in it is ambiguous. As with blank lines before an HLS ``#EXTM3U``, it is
+    read with a warning: the whitespace moves to just after the declaration, so every
+    later line keeps its number in error messages."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    body = data[len(bom):]
+    stripped = body.lstrip(b" \t\r\n")
+    if len(stripped) == len(body) or not stripped.startswith(b"<?xml") or stripped[5:6] not in (b" ", b"\t", b"\r", b"\n"):
+        return data
+    end = stripped.find(b"?>")
+    if end < 0:
+        return data
+    ws = body[: len(body) - len(stripped)]
+    if warn is not None:
+        line = ws.count(b"\n") + 1
+        warn(f"line {line}: whitespace before the XML declaration; read as if it came after it")
+    return bom + stripped[: end + 2] + ws + stripped[end + 2:]
+
+
 def load_dom(data: bytes, source: str, limits: Limits, warn: Callable[[str], None] | None = None,
              bulk: Bulk | None = None) -> minidom.Document:
     """Parse ``data`` into a DOM after a bounded, entity-free pre-scan.
@@ -118,6 +139,7 @@ def load_dom(data: bytes, source: str, limits: Limits, warn: Callable[[str], Non
     """
     if len(data) > limits.max_bytes:
         raise ManifestError(f"manifest is {len(data)} bytes, over the {limits.max_bytes}-byte limit", source)
+    data = _declaration_first(data, warn)
     head = data[:4]
     if bulk is not None and (head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head):
         bulk = None  # not an ASCII-compatible encoding: no byte surgery
