@@ -14,7 +14,7 @@ import pytest
 from player.session import STALLED
 from player.tui.app import AbrlabTui, TuiOptions
 from player.tui.screens import ErrorScreen, SessionScreen, StartScreen
-from qoe.events import SegmentRequested, event_from_dict
+from qoe.events import AbrChanged, SegmentRequested, event_from_dict
 from qoe.metrics import kpis, qoe
 from tests.conftest import shared_path
 from tests.tui_support import FakeClock, advance, screen_text, write_step_trace
@@ -109,7 +109,15 @@ async def test_switch_abr_mid_session(tmp_path):
         await pilot.pause()
         assert screen.sources[0].abr_spec == "throughput"
         assert session.video.abr.name == "throughput"
-        assert "ABR switched to throughput" in "\n".join(str(l.text) for l in screen.panes[0].log_view.lines)
+        # Both switches are in the session's own log (what "save events" writes), at
+        # the session time they happened, and shown in the event log.
+        changes = session.log.of_type(AbrChanged)
+        assert [(c.t, c.media, c.previous, c.abr.split(":")[0]) for c in changes] == [
+            (10.0, "video", "fixed:rung=0", "fixed"), (20.0, "video", "fixed:rung=-1", "throughput")]
+        assert changes[0].abr == "fixed:rung=-1"
+        screen.frame()
+        await pilot.pause()
+        assert "fixed:rung=-1 → throughput" in "\n".join(str(l.text) for l in screen.panes[0].log_view.lines)
 
 
 async def test_pause_resume_and_speed(tmp_path):

@@ -162,8 +162,7 @@ class SessionScreen(Screen):
         if index >= len(self.sources):
             return
         src = self.sources[index]
-        src.set_abr(spec)
-        self.panes[index].note(f"ABR switched to {spec}")
+        src.set_abr(spec)  # the core logs an abr_changed event; the pane shows it next frame
         self.notify(f"{'left' if index == 0 and len(self.sources) > 1 else 'ABR'}: now {spec}", timeout=2)
 
     def action_next_abr(self, index: int) -> None:
