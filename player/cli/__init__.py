@@ -9,6 +9,7 @@ traceback.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from typing import Sequence
 
@@ -57,6 +58,20 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 def _register() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
+    _short_helps(app)
+
+
+def _short_helps(t: typer.Typer) -> None:
+    """A command list shows each command's first docstring paragraph as one line (typer
+    would keep the docstring's own line breaks there, breaking sentences mid-table)."""
+    for info in t.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback else None)
+        if info.short_help is None and doc:
+            first = inspect.cleandoc(doc).split("\n\n")[0]
+            info.short_help = " ".join(first.split())
+    for group in t.registered_groups:
+        if group.typer_instance is not None:
+            _short_helps(group.typer_instance)
 
 
 def _click_exceptions():  # type: ignore[no-untyped-def]
