@@ -31,6 +31,7 @@ from abr.estimators import DualEwmaEstimator
 from player.config import MODES, SessionConfig
 from player.presentation import Title, Track
 from qoe.events import (
+    AbrChanged,
     BufferLevel,
     Error,
     EventLog,
@@ -734,14 +735,18 @@ class Session:
         if fatal and self.state != ENDED:
             self._end(now, "error")
 
-    def set_abr(self, media: str, abr: Any) -> None:
+    def set_abr(self, media: str, abr: Any, now: float | None = None) -> None:
         """Hand ``media``'s decisions to ``abr`` from the next request on (a user switching
         algorithm mid-session). The new algorithm starts afresh (``reset()``); if it keeps
         its own estimator, that estimator is caught up on the transfers seen so far so it
         does not start blind. A decision already taken (a segment in flight, a rung held
         for an ABR delay) stands. The pipeline caches the hooks, so the hot path in
-        ``next_action`` is unchanged."""
+        ``next_action`` is unchanged. The switch is logged (``AbrChanged``) at ``now``,
+        or at the time of the last call into the core."""
         p = self.video if media == "video" else self._pipeline(media)
+        if self._keep and self.state not in (IDLE, ENDED):
+            t = self._t if now is None else max(now, self._t)
+            self._rows.append((AbrChanged, t, p.media, _abr_name(abr), _abr_name(p.abr)))
         reset = getattr(abr, "reset", None)
         if reset is not None:
             reset()

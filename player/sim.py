@@ -192,8 +192,9 @@ class Stepper:
 
     # ------------------------------------------------------------------ steering
     def set_abr(self, abr: Any, media: str = "video") -> None:
-        """Switch algorithm from the next decision on (see :meth:`Session.set_abr`)."""
-        self.session.set_abr(media, abr)
+        """Switch algorithm from the next decision on (see :meth:`Session.set_abr`),
+        logged at the stepper's clock."""
+        self.session.set_abr(media, abr, now=self.clock_s)
 
     def inject_drop(self, factor: float, duration_s: float) -> None:
         """Scale the link's capacity by ``factor`` from now for ``duration_s``."""

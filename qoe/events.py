@@ -145,6 +145,19 @@ class Error(Event):
 
 
 @dataclass(slots=True)
+class AbrChanged(Event):
+    """The user (or a controller) handed ``media``'s decisions to another algorithm
+    mid-session. ``abr``/``previous`` are the algorithms' descriptions (name and
+    parameters), as in ``session_start``, so a saved log says which decisions were
+    whose."""
+
+    media: str
+    abr: str
+    previous: str = ""
+    type: ClassVar[str] = "abr_changed"
+
+
+@dataclass(slots=True)
 class SessionEnd(Event):
     reason: str
     played_s: float
@@ -165,6 +178,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StallStart,
         StallEnd,
         Error,
+        AbrChanged,
         SessionEnd,
     )
 }

@@ -10,6 +10,7 @@ from player.presentation import load_title
 from player.sim import simulate
 from qoe.events import (
     EVENT_TYPES,
+    AbrChanged,
     SCHEMA_VERSION,
     BufferLevel,
     Error,
@@ -102,6 +103,7 @@ SAMPLES = [
     StallStart(6.0, 4.0),
     StallEnd(7.0, 1.0),
     Error(7.5, "http", "503 Service Unavailable", False, "http://x/seg"),
+    AbrChanged(8.0, "video", "bola:gamma_p=5.0,buffer_s=25.0,sizes=nominal", "bba:reservoir_s=5.0"),
     SessionEnd(20.0, "completed", 16.0),
 ]
 

@@ -70,3 +70,35 @@ def test_failed_run_keeps_previous_results(tmp_path):
             raise RuntimeError("interrupted")
     assert path.read_text() == "precious\n"
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_broken_trace_late_in_a_directory_is_refused_before_any_session(tmp_path):
+    """The run stops before the first session, naming the file and line, and an earlier
+    results file of the same name is left as it was."""
+    import shutil
+    import subprocess
+    import sys
+
+    d = tmp_path / "traces"
+    d.mkdir()
+    src = sorted(shared_path("traces", "hsdpa3g").iterdir())[:3]
+    for f in src:
+        shutil.copy(f, d / f.name)
+    (d / "zz_broken.log").write_text("0.0 1.5\n1.0 nan\n")  # sorts last
+    out = tmp_path / "results.csv"
+    out.write_text("earlier results\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "player", "replay", "--trace", str(d), "--content", str(shared_path("content", "envivio.json")),
+         "--abr", "bba", "--mode", "pensieve", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "zz_broken.log:2: rate is not a finite number" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert out.read_text() == "earlier results\n"
+    # Before any session: the API's first row never comes.
+    from traces.model import TraceError
+
+    rows = replay([d], shared_path("content", "envivio.json"), ["bba"], mode="pensieve")
+    with pytest.raises(TraceError, match="zz_broken.log"):
+        next(rows)

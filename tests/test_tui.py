@@ -7,6 +7,7 @@ known session time."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from player.session import STALLED
 from player.tui.app import AbrlabTui, TuiOptions
 from player.tui.screens import ErrorScreen, SessionScreen, StartScreen
-from qoe.events import SegmentRequested, event_from_dict
+from qoe.events import AbrChanged, SegmentRequested, event_from_dict
 from qoe.metrics import kpis, qoe
 from tests.conftest import shared_path
 from tests.tui_support import FakeClock, advance, screen_text, write_step_trace
@@ -109,7 +110,15 @@ async def test_switch_abr_mid_session(tmp_path):
         await pilot.pause()
         assert screen.sources[0].abr_spec == "throughput"
         assert session.video.abr.name == "throughput"
-        assert "ABR switched to throughput" in "\n".join(str(l.text) for l in screen.panes[0].log_view.lines)
+        # Both switches are in the session's own log (what "save events" writes), at
+        # the session time they happened, and shown in the event log.
+        changes = session.log.of_type(AbrChanged)
+        assert [(c.t, c.media, c.previous, c.abr.split(":")[0]) for c in changes] == [
+            (10.0, "video", "fixed:rung=0", "fixed"), (20.0, "video", "fixed:rung=-1", "throughput")]
+        assert changes[0].abr == "fixed:rung=-1"
+        screen.frame()
+        await pilot.pause()
+        assert "fixed:rung=-1 → throughput" in "\n".join(str(l.text) for l in screen.panes[0].log_view.lines)
 
 
 async def test_pause_resume_and_speed(tmp_path):
@@ -272,6 +281,43 @@ async def test_save_events_and_screenshot(tmp_path):
             assert not png.exists()
         else:
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_saving_where_nothing_can_be_written_is_a_notification_not_a_crash(tmp_path):
+    # out_dir under a regular file: neither the directory nor a file in it can exist.
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    app, clock = _app(tmp_path)
+    app.options = replace(app.options, out_dir=str(blocker / "out"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.session_screen
+        advance(app, clock, 5.0)
+        await pilot.press("e")
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.is_running and app.screen is screen  # still playing, no error screen
+        notes = [str(x.text) for x in screen.panes[0].log_view.lines]
+        assert sum(f"cannot save to {blocker / 'out'}" in n for n in notes) == 2
+        assert blocker.read_text() == "x"
+
+
+async def test_existing_events_file_survives_a_failed_save(tmp_path, monkeypatch):
+    app, clock = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.session_screen
+        advance(app, clock, 5.0)
+        [path] = screen.action_save_events()
+        before = path.read_text()
+        advance(app, clock, 5.0)
+
+        def broken(self):  # an event that cannot be serialised mid-write
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(SegmentRequested, "to_dict", broken)
+        assert screen.action_save_events() == []
+        assert path.read_text() == before and not list(path.parent.glob(".*.partial"))
 
 
 async def test_bandwidth_drop_key_slows_the_transfer_in_flight(tmp_path):

@@ -32,7 +32,7 @@ from player.tui.app import AbrlabTui, TuiOptions
 from player.tui.http_source import HttpSource, HttpSpec, trace_with_drop
 from player.tui.screens import ErrorScreen, SessionScreen, StartScreen, abr_names
 from player.tui.source import DEMO_TRACE
-from qoe.events import Error, SegmentLoaded, SegmentRequested, event_from_dict
+from qoe.events import AbrChanged, Error, SegmentLoaded, SegmentRequested, event_from_dict
 from qoe.metrics import kpis, qoe
 from server_stub.edge import ADMIN_KEY_HEADER
 from server_stub.stack import Stack, TitleSpec, Topology
@@ -205,7 +205,9 @@ async def test_switch_abr_mid_http_session(tmp_path):
         screen.frame()
         await settle(pilot)
         log_text = "\n".join(str(x.text) for x in screen.panes[0].log_view.lines)
-        assert f"ABR switched to {expected}" in log_text and "ABR switched to fixed" in log_text
+        assert f"fixed:rung=0 → {expected}" in log_text and "→ fixed:rung=-1" in log_text
+        changes = session.log.of_type(AbrChanged)
+        assert [c.abr.split(":")[0] for c in changes] == [expected, "fixed"] and changes[0].t < changes[1].t
 
 
 @pytest.mark.asyncio

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from qoe.events import (
+    AbrChanged,
     BufferLevel,
     Error,
     Event,
@@ -51,6 +52,8 @@ def describe(ev: Event) -> tuple[str, str]:
         return f"end ({ev.reason}), played {ev.played_s:.1f}s", "bold"
     if k is Error:
         return f"error {ev.kind}: {ev.message}", "bold red"
+    if k is AbrChanged:
+        return f"ABR {ev.media}: {ev.previous} → {ev.abr}", "bold magenta"
     if k is ManifestLoaded:
         return f"manifest {ev.format} {len(ev.bitrates_bps)} rungs", ""
     return ev.type, ""

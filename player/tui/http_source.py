@@ -241,7 +241,7 @@ class HttpSource:
 
     # ------------------------------------------------------------------ steering
     def set_abr(self, spec: str) -> None:
-        self.session.set_abr("video", create(spec, mode=self.mode))
+        self.session.set_abr("video", create(spec, mode=self.mode), now=self.driver.clock.now())
         self.abr_spec = spec
 
     def drop_unavailable(self) -> str | None:

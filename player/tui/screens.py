@@ -162,8 +162,7 @@ class SessionScreen(Screen):
         if index >= len(self.sources):
             return
         src = self.sources[index]
-        src.set_abr(spec)
-        self.panes[index].note(f"ABR switched to {spec}")
+        src.set_abr(spec)  # the core logs an abr_changed event; the pane shows it next frame
         self.notify(f"{'left' if index == 0 and len(self.sources) > 1 else 'ABR'}: now {spec}", timeout=2)
 
     def action_next_abr(self, index: int) -> None:
@@ -189,23 +188,39 @@ class SessionScreen(Screen):
             p.note(f"bandwidth x{self.drop_factor:g} for {self.drop_s:g}s")
         self.frame()
 
+    def _cannot_write(self, e: Exception) -> None:
+        """An unwritable output directory is the user's to fix, not a crash."""
+        from player.tui.http_source import one_line
+
+        msg = f"cannot save to {self.out_dir}: {one_line(e)}"
+        self.panes[0].note(msg)
+        self.notify(msg, severity="error", timeout=8)
+
     def action_save_events(self) -> list[Path]:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         paths = []
-        for s, p in zip(self.sources, self.panes):
-            path = self.out_dir / f"abrlab-{s.session.session_id}.events.jsonl"
-            n = write_events(s.session, path)
-            p.note(f"saved {n} events to {path}")
-            paths.append(path)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            for s, p in zip(self.sources, self.panes):
+                path = self.out_dir / f"abrlab-{s.session.session_id}.events.jsonl"
+                n = write_events(s.session, path)
+                p.note(f"saved {n} events to {path}")
+                paths.append(path)
+        except (OSError, ValueError) as e:  # ValueError: player.output_file.OutputError
+            self._cannot_write(e)
+            return paths
         self.notify(f"saved events: {', '.join(str(x) for x in paths)}", timeout=4)
         return paths
 
-    def action_screenshot(self) -> Path:
+    def action_screenshot(self) -> Path | None:
         from player.tui.shots import save_png
 
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         stem = f"abrlab-{self.sources[0].session.session_id}-t{self.pacer.now_s():.0f}"
-        svg = Path(self.app.save_screenshot(filename=f"{stem}.svg", path=str(self.out_dir)))
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            svg = Path(self.app.save_screenshot(filename=f"{stem}.svg", path=str(self.out_dir)))
+        except OSError as e:
+            self._cannot_write(e)
+            return None
         png = save_png(svg)
         msg = f"screenshot: {svg}" + (f" and {png}" if png else " (PNG: pip install 'abrlab[png]')")
         self.panes[0].note(msg)

@@ -239,9 +239,13 @@ class SimSource:
 
 
 def write_events(session: Session, path: str | os.PathLike[str]) -> int:
-    """The session's events so far as JSON Lines (``Event.to_dict()``); returns the count."""
+    """The session's events so far as JSON Lines (``Event.to_dict()``); returns the count.
+    Written beside ``path`` and renamed into place, so a failed write keeps an earlier
+    file (raises :class:`player.output_file.OutputError`)."""
+    from player.output_file import atomic_open
+
     n = 0
-    with open(path, "w") as f:
+    with atomic_open(path, "w") as f:
         for ev in session.log:
             f.write(json.dumps(ev.to_dict(), default=str) + "\n")
             n += 1
