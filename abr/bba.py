@@ -37,14 +37,17 @@ class Bba(AbrAlgorithm):
         self._fits_buffer_s: float | None = None  # the max_buffer_s last checked against
 
     def check_buffer(self, max_buffer_s: float) -> None:
-        """The map must fit in the session's buffer: above ``max_buffer_s`` the buffer
-        never gets to reservoir + cushion, so the top rung would silently never be
-        fetched (the paper: 90 s + 126 s of a 240 s buffer; Pensieve: 5 + 10 of 60)."""
-        r, cu = self.reservoir_s, self.cushion_s  # type: ignore[attr-defined]
-        if r + cu > max_buffer_s:
+        """The reservoir must lie inside the session's buffer: at or above
+        ``max_buffer_s`` the buffer never leaves it and BBA would fetch nothing but the
+        lowest rung. A cushion reaching past the buffer is allowed and cuts the map at
+        the buffer size, so the rungs above f(max_buffer_s) are not reached: the
+        published 5 s + 10 s (Pensieve, of 60 s) are also played with small buffers (the
+        paper: 90 s + 126 s of 240 s)."""
+        r = self.reservoir_s  # type: ignore[attr-defined]
+        if r >= max_buffer_s:
             raise self.param_error(
-                f"reservoir_s={r} + cushion_s={cu} must be <= the session's max_buffer_s={max_buffer_s:g} "
-                "(else the top rung is never reached)"
+                f"reservoir_s={r} must be < the session's max_buffer_s={max_buffer_s:g} "
+                "(else only the lowest rung is ever fetched)"
             )
         self._fits_buffer_s = max_buffer_s
 

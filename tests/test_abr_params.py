@@ -193,18 +193,19 @@ def test_consistent_edges_are_accepted(spec):
     create(spec)
 
 
-def test_bba_map_must_fit_in_the_session_buffer():
-    # 5 + 10 = 15 s fits a 15 s buffer (and Pensieve's 60 s); a 10 s buffer never
-    # reaches the top of the map, so the top rung would silently never be fetched
-    a = create("bba")
-    assert a.decide(ctx(buffer_s=20.0, max_buffer_s=60.0)) == 2
-    assert a.decide(ctx(buffer_s=14.0, max_buffer_s=15.0)) in (0, 1, 2)
-    with pytest.raises(AbrError, match=r"^bba: reservoir_s=5.0 \+ cushion_s=10.0 must be <= the session's max_buffer_s=10 "):
+def test_bba_reservoir_must_lie_inside_the_session_buffer():
+    # a reservoir of the whole buffer (or more) would fetch only the lowest rung; a
+    # cushion reaching past the buffer only cuts the map (5 + 10 s in a 10 s buffer)
+    a = create("bba:reservoir_s=10")
+    assert a.decide(ctx(buffer_s=12.0, max_buffer_s=60.0)) == 0
+    assert a.decide(ctx(buffer_s=20.1, max_buffer_s=60.0)) == 2
+    with pytest.raises(AbrError, match=r"^bba: reservoir_s=10.0 must be < the session's max_buffer_s=10 "):
         a.decide(ctx(buffer_s=4.0, max_buffer_s=10.0))
     cfg = SessionConfig(max_buffer_s=10.0, startup_buffer_s=2.0, resume_buffer_s=2.0)
     with pytest.raises(AbrError, match="max_buffer_s=10"):
-        simulate(_title(), constant_trace(5e6), create("bba"), config=cfg)
-    simulate(_title(), constant_trace(5e6), create("bba:cushion_s=5"), config=cfg)
+        simulate(_title(), constant_trace(5e6), create("bba:reservoir_s=12"), config=cfg)
+    s = simulate(_title(), constant_trace(5e6), create("bba"), config=cfg)
+    assert len([e for e in s.log if isinstance(e, SegmentLoaded)]) == 6
 
 
 def test_bola_buffer_target_must_exceed_the_segment_duration():
