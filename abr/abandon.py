@@ -41,20 +41,22 @@ class DashJsAbandon:
     name = "dashjs"
     source = "dash.js v4 AbandonRequestsRule.js (ABANDON_MULTIPLIER 1.8, GRACE_TIME_THRESHOLD 500 ms, MIN_LENGTH_TO_AVERAGE 5)"
     PARAMS = {
-        "multiplier": Param(1.8, "abandon when the estimated download time exceeds this x segment duration", float),
-        "grace_s": Param(0.5, "no decision before this much time since the first byte", float),
-        "min_samples": Param(5, "progress reports averaged before deciding", int),
-        "bandwidth_safety": Param(0.9, "fraction of the measured throughput the new rung may use", float),
-        "stable_buffer_s": Param(12.0, "no abandonment above this buffer level (stableBufferTime)", float),
+        "multiplier": Param(1.8, "abandon when the estimated download time exceeds this x segment duration", float, lo=0, lo_open=True),
+        "grace_s": Param(0.5, "no decision before this much time since the first byte", float, lo=0),
+        "min_samples": Param(5, "progress reports averaged before deciding", int, lo=1),
+        "bandwidth_safety": Param(0.9, "fraction of the measured throughput the new rung may use", float, lo=0, lo_open=True, hi=1),
+        "stable_buffer_s": Param(12.0, "no abandonment above this buffer level (stableBufferTime)", float, lo=0),
     }
 
     def __init__(self, multiplier: float = 1.8, grace_s: float = 0.5, min_samples: int = 5,
                  bandwidth_safety: float = 0.9, stable_buffer_s: float = 12.0) -> None:
-        self.multiplier = multiplier
-        self.grace_s = grace_s
-        self.min_samples = min_samples
-        self.bandwidth_safety = bandwidth_safety
-        self.stable_buffer_s = stable_buffer_s
+        given = dict(multiplier=multiplier, grace_s=grace_s, min_samples=min_samples,
+                     bandwidth_safety=bandwidth_safety, stable_buffer_s=stable_buffer_s)
+        for k, v in given.items():
+            try:
+                setattr(self, k, self.PARAMS[k].coerce(k, v))
+            except AbrError as e:
+                raise AbrError(f"abandon={self.name}: {e}") from None
         self.reset()
 
     def reset(self) -> None:
@@ -122,7 +124,7 @@ def describe_rules() -> list[dict[str, Any]]:
             "target": f"abr.abandon:{cls.__name__}",
             "family": "abandonment",
             "source": cls.source,
-            "params": {k: {"default": p.default, "doc": p.doc} for k, p in cls.PARAMS.items()},
+            "params": {k: p.describe() for k, p in cls.PARAMS.items()},
             "presets": {},
             "mode_presets": {},
         }

@@ -19,7 +19,7 @@ and a simulator mode can pick a preset by default (``MODE_PRESETS``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -201,12 +201,64 @@ class AbrError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """A tunable parameter: default, type, one-line documentation."""
+    """A tunable parameter: default, type, one-line documentation, and the values it allows.
+
+    ``choices`` lists the allowed values of a string parameter. ``lo`` / ``hi`` bound a
+    number (each element of a tuple) from below / above; ``lo_open`` / ``hi_open`` make
+    that end exclusive, so a fraction in (0, 1] is ``lo=0, lo_open=True, hi=1``. The
+    bounds are what the algorithm's reference semantics need (a window of 0 samples, a
+    safety factor of 0, a negative duration mean nothing); constraints between two
+    parameters are checked by the algorithm (:meth:`AbrAlgorithm.check_params`).
+    """
 
     default: Any
     doc: str = ""
     type: type | None = None
     choices: tuple[Any, ...] | None = None
+    lo: float | None = field(default=None, kw_only=True)
+    hi: float | None = field(default=None, kw_only=True)
+    lo_open: bool = field(default=False, kw_only=True)
+    hi_open: bool = field(default=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        # A declaration whose own default breaks its bounds is a bug in the algorithm.
+        if self.lo is not None or self.hi is not None:
+            for x in self._numbers(self.default):
+                if not self.allows(x):
+                    raise ValueError(f"Param default {self.default!r} is outside {self.bounds}")
+
+    @staticmethod
+    def _numbers(value: Any) -> tuple[Any, ...]:
+        return value if isinstance(value, tuple) else (value,)
+
+    def allows(self, x: float) -> bool:
+        """Whether the number ``x`` is within the bounds."""
+        if self.lo is not None and (x <= self.lo if self.lo_open else x < self.lo):
+            return False
+        if self.hi is not None and (x >= self.hi if self.hi_open else x > self.hi):
+            return False
+        return True
+
+    @property
+    def bounds(self) -> str:
+        """The allowed range as text: ``> 0``, ``>= 1``, ``in (0, 1]``; empty if unbounded."""
+        lo, hi = self.lo, self.hi
+        if lo is not None and hi is not None:
+            return f"in {'(' if self.lo_open else '['}{lo:g}, {hi:g}{')' if self.hi_open else ']'}"
+        if lo is not None:
+            return f"{'>' if self.lo_open else '>='} {lo:g}"
+        if hi is not None:
+            return f"{'<' if self.hi_open else '<='} {hi:g}"
+        return ""
+
+    def describe(self) -> dict[str, Any]:
+        """What ``abrlab abr list`` shows of the parameter."""
+        out: dict[str, Any] = {"default": self.default, "doc": self.doc}
+        if self.choices is not None:
+            out["choices"] = list(self.choices)
+        if self.bounds:
+            out.update(bounds=self.bounds, lo=self.lo, hi=self.hi, lo_open=self.lo_open, hi_open=self.hi_open)
+        return out
 
     def coerce(self, name: str, value: Any) -> Any:
         typ = self.type or type(self.default)
@@ -233,17 +285,23 @@ class Param:
                 raise AbrError(f"parameter {name}={value!r}: expected {typ.__name__}") from None
         elif typ is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        elif typ is int and isinstance(value, float) and value.is_integer():
+            value = int(value)  # 5.0 from a JSON settings file or a notebook means 5
         elif typ is tuple and isinstance(value, list):
             value = tuple(value)
         if self.choices is not None and value not in self.choices:
             raise AbrError(f"parameter {name}={value!r}: choose one of {', '.join(map(str, self.choices))}")
-        if typ in (int, float) and not isinstance(value, (int, float)):
+        if typ in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise AbrError(f"parameter {name}={value!r}: expected {typ.__name__}")
+        if typ is int and not isinstance(value, int):
+            raise AbrError(f"parameter {name}={value!r}: expected int")
         # float('nan') and float('inf') parse, but no parameter means anything with them
         # (NaN compares false, so range checks downstream would let it through).
-        numbers = value if typ is tuple and isinstance(value, tuple) else (value,)
+        numbers = self._numbers(value) if typ is tuple else (value,)
         if typ in (float, tuple) and any(isinstance(x, float) and not math.isfinite(x) for x in numbers):
             raise AbrError(f"parameter {name}={value!r}: expected a finite number")
+        if typ in (int, float, tuple) and not all(self.allows(x) for x in numbers):
+            raise AbrError(f"parameter {name}={value!r}: must be {self.bounds}")
         return value
 
 
@@ -282,6 +340,7 @@ class AbrAlgorithm:
         self.preset = preset
         for k, v in values.items():
             setattr(self, k, v)
+        self.check_params()
         self.reset()
 
     @property
@@ -291,6 +350,16 @@ class AbrAlgorithm:
     def describe(self) -> str:
         args = ",".join(f"{k}={v}" for k, v in self.params.items())
         return f"{self.name}:{args}" if args else self.name
+
+    def check_params(self) -> None:
+        """Check constraints *between* parameters (each one's own range is declared in
+        its :class:`Param`); raise :meth:`param_error` on a violation. Called once the
+        parameters are attributes, before the first ``reset``."""
+
+    def param_error(self, problem: str) -> AbrError:
+        """The error for a bad combination of parameters: one line naming the algorithm,
+        the parameters and their values (``dashjs: bola_off_s=20.0 must be <= bola_on_s=18.0``)."""
+        return AbrError(f"{self.name}: {problem}")
 
     def reset(self) -> None:
         """Forget per-session state."""

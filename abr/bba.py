@@ -23,8 +23,8 @@ class Bba(AbrAlgorithm):
     family = "buffer"
     source = "Huang et al., SIGCOMM 2014 (BBA-0); Pensieve test/bb.py for the index map"
     PARAMS = {
-        "reservoir_s": Param(5.0, "buffer below which the lowest rung is fetched", float),
-        "cushion_s": Param(10.0, "buffer span over which the map climbs to the top rung", float),
+        "reservoir_s": Param(5.0, "buffer below which the lowest rung is fetched", float, lo=0),
+        "cushion_s": Param(10.0, "buffer span over which the map climbs to the top rung", float, lo=0, lo_open=True),
         "map": Param("rate", "'rate' (paper: linear in bitrate, with hysteresis) or 'index' (Pensieve: linear in rung index)", str, ("rate", "index")),
     }
     PRESETS = {
@@ -33,14 +33,27 @@ class Bba(AbrAlgorithm):
     }
     MODE_PRESETS = {"pensieve": "pensieve"}
 
-    def __init__(self, **params: object) -> None:
-        super().__init__(**params)
-        if self.cushion_s <= 0:  # type: ignore[attr-defined]
-            from abr.base import AbrError
+    def reset(self) -> None:
+        self._fits_buffer_s: float | None = None  # the max_buffer_s last checked against
 
-            raise AbrError("bba: cushion_s must be positive")
+    def check_buffer(self, max_buffer_s: float) -> None:
+        """The reservoir must lie inside the session's buffer: at or above
+        ``max_buffer_s`` the buffer never leaves it and BBA would fetch nothing but the
+        lowest rung. A cushion reaching past the buffer is allowed and cuts the map at
+        the buffer size, so the rungs above f(max_buffer_s) are not reached: the
+        published 5 s + 10 s (Pensieve, of 60 s) are also played with small buffers (the
+        paper: 90 s + 126 s of 240 s)."""
+        r = self.reservoir_s  # type: ignore[attr-defined]
+        if r >= max_buffer_s:
+            raise self.param_error(
+                f"reservoir_s={r} must be < the session's max_buffer_s={max_buffer_s:g} "
+                "(else only the lowest rung is ever fetched)"
+            )
+        self._fits_buffer_s = max_buffer_s
 
     def decide(self, ctx: AbrContext) -> int:
+        if ctx.max_buffer_s != self._fits_buffer_s:
+            self.check_buffer(ctx.max_buffer_s)
         buf = ctx.buffer_s
         r = self.reservoir_s  # type: ignore[attr-defined]
         cu = self.cushion_s  # type: ignore[attr-defined]
@@ -108,12 +121,18 @@ class Bba1(AbrAlgorithm):
     family = "buffer"
     source = "Huang et al., SIGCOMM 2014, BBA-1 (chunk map, dynamic reservoir)"
     PARAMS = {
-        "reservoir_min_s": Param(5.0, "smallest reservoir (paper: 8 s of 240 s)", float),
-        "reservoir_max_frac": Param(0.4, "largest reservoir as a fraction of the buffer size (paper: 140/240)", float),
-        "upper_reservoir_frac": Param(0.1, "top fraction of the buffer where the top rung is fetched (paper: 10 %)", float),
-        "lookahead_s": Param(0.0, "content looked ahead for the dynamic reservoir; 0 = twice the buffer size (paper)", float),
+        "reservoir_min_s": Param(5.0, "smallest reservoir (paper: 8 s of 240 s)", float, lo=0),
+        "reservoir_max_frac": Param(0.4, "largest reservoir as a fraction of the buffer size (paper: 140/240)", float, lo=0, lo_open=True, hi=1, hi_open=True),
+        "upper_reservoir_frac": Param(0.1, "top fraction of the buffer where the top rung is fetched (paper: 10 %)", float, lo=0, hi=1, hi_open=True),
+        "lookahead_s": Param(0.0, "content looked ahead for the dynamic reservoir; 0 = twice the buffer size (paper)", float, lo=0),
     }
     STARTUP = False
+
+    def check_params(self) -> None:
+        # reservoir and upper reservoir must leave a cushion between them
+        lo, up = self.reservoir_max_frac, self.upper_reservoir_frac  # type: ignore[attr-defined]
+        if lo + up >= 1.0:
+            raise self.param_error(f"reservoir_max_frac={lo} + upper_reservoir_frac={up} must be < 1 (no cushion left)")
 
     def reset(self) -> None:
         self._startup = self.STARTUP
@@ -173,10 +192,16 @@ class Bba2(Bba1):
     source = "Huang et al., SIGCOMM 2014, BBA-2 (BBA-1 + startup ramp: 0.875 V falling to 0.5 V)"
     PARAMS = dict(Bba1.PARAMS)
     PARAMS.update({
-        "start_gain": Param(0.875, "ramp-up threshold on dB / V at an empty buffer (8x real time)", float),
-        "end_gain": Param(0.5, "ramp-up threshold on dB / V at the top of the cushion (2x real time)", float),
+        "start_gain": Param(0.875, "ramp-up threshold on dB / V at an empty buffer (8x real time)", float, lo=0, hi=1, hi_open=True),
+        "end_gain": Param(0.5, "ramp-up threshold on dB / V at the top of the cushion (2x real time)", float, lo=0, hi=1, hi_open=True),
     })
     STARTUP = True
+
+    def check_params(self) -> None:
+        super().check_params()
+        # the ramp's threshold falls as the buffer grows (8x real time, then 2x)
+        if self.end_gain > self.start_gain:  # type: ignore[attr-defined]
+            raise self.param_error(f"end_gain={self.end_gain} must be <= start_gain={self.start_gain}")  # type: ignore[attr-defined]
 
     def decide(self, ctx: AbrContext) -> int:
         mapped = self.chunk_map(ctx)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from abr.base import AbrAlgorithm, AbrContext, AbrError, Decision, Param
+from abr.base import AbrAlgorithm, AbrContext, Decision, Param
 
 
 class BolaBasic(AbrAlgorithm):
@@ -25,17 +25,10 @@ class BolaBasic(AbrAlgorithm):
     family = "buffer"
     source = "Spiteri et al., INFOCOM 2016 (BOLA-BASIC); defaults from Sabre (UMass-LIDS/sabre)"
     PARAMS = {
-        "gamma_p": Param(5.0, "gamma * p: weight of rebuffering avoidance (utility units)", float),
-        "buffer_s": Param(25.0, "buffer target Q_max in seconds; sets V", float),
+        "gamma_p": Param(5.0, "gamma * p: weight of rebuffering avoidance (utility units)", float, lo=0, lo_open=True),
+        "buffer_s": Param(25.0, "buffer target Q_max in seconds; sets V", float, lo=0, lo_open=True),
         "sizes": Param("nominal", "'nominal' (rung bitrates) or 'actual' (next segment sizes)", str, ("nominal", "actual")),
     }
-
-    def __init__(self, **params: object) -> None:
-        super().__init__(**params)
-        if self.gamma_p <= 0:  # type: ignore[attr-defined]
-            raise AbrError("bola: gamma_p must be positive")
-        if self.buffer_s <= 0:  # type: ignore[attr-defined]
-            raise AbrError("bola: buffer_s must be positive")
 
     def reset(self) -> None:
         self._key: tuple[object, float] | None = None
@@ -54,6 +47,12 @@ class BolaBasic(AbrAlgorithm):
         # V (v_m + gamma_p) per rung depends only on the ladder and segment duration.
         key = (ctx.bitrates_bps, ctx.segment_duration_s)
         if self._key != key:
+            if self.buffer_s <= ctx.segment_duration_s:  # type: ignore[attr-defined]
+                # V = (buffer_s - duration) / (v_M + gamma_p) would be <= 0: every score
+                # turns into -Q / S_m and BOLA picks the *top* rung at any buffer level
+                raise self.param_error(
+                    f"buffer_s={self.buffer_s} must exceed the segment duration {ctx.segment_duration_s:g} s"  # type: ignore[attr-defined]
+                )
             self._key = key
             u = self.utilities(ctx.bitrates_bps)
             vp = self.v(ctx)
@@ -166,17 +165,17 @@ class BolaE(AbrAlgorithm):
     family = "buffer"
     source = "dash.js BolaRule.js (BOLA-E); Spiteri et al., MMSys 2018"
     PARAMS = {
-        "minimum_buffer_s": Param(10.0, "buffer at which the lowest rung wins (MINIMUM_BUFFER_S)", float),
-        "buffer_target_s": Param(30.0, "buffer at which the top rung wins (BUFFER_TARGET_S)", float),
-        "rebuffer_safety": Param(0.5, "REBUFFER_SAFETY_FACTOR (startup exit, insufficient-buffer rule)", float),
-        "bandwidth_safety": Param(0.9, "dash.js bandwidthSafetyFactor during startup", float),
-        "throughput_samples": Param(3, "requests in the harmonic-mean throughput (AVERAGE_THROUGHPUT_SAMPLE_AMOUNT_VOD)", int),
+        "minimum_buffer_s": Param(10.0, "buffer at which the lowest rung wins (MINIMUM_BUFFER_S)", float, lo=0, lo_open=True),
+        "buffer_target_s": Param(30.0, "buffer at which the top rung wins (BUFFER_TARGET_S)", float, lo=0, lo_open=True),
+        "rebuffer_safety": Param(0.5, "REBUFFER_SAFETY_FACTOR (startup exit, insufficient-buffer rule)", float, lo=0, lo_open=True, hi=1),
+        "bandwidth_safety": Param(0.9, "dash.js bandwidthSafetyFactor during startup", float, lo=0, lo_open=True, hi=1),
+        "throughput_samples": Param(3, "requests in the harmonic-mean throughput (AVERAGE_THROUGHPUT_SAMPLE_AMOUNT_VOD)", int, lo=1),
     }
 
-    def __init__(self, **params: object) -> None:
-        super().__init__(**params)
-        if not 0 < self.minimum_buffer_s < self.buffer_target_s:  # type: ignore[attr-defined]
-            raise AbrError("bola-e: need 0 < minimum_buffer_s < buffer_target_s")
+    def check_params(self) -> None:
+        mn, tg = self.minimum_buffer_s, self.buffer_target_s  # type: ignore[attr-defined]
+        if mn >= tg:  # gamma_p and V divide by target / minimum - 1
+            raise self.param_error(f"minimum_buffer_s={mn} must be < buffer_target_s={tg}")
 
     def reset(self) -> None:
         self._ladder: tuple[int, ...] | None = None

@@ -176,20 +176,20 @@ class DashJsDynamic(AbrAlgorithm):
         "InsufficientBufferRule, SwitchHistoryRule, AbandonRequestsRule"
     )
     PARAMS = {
-        "bola_on_s": Param(18.0, "BOLA once the buffer exceeds this (dash.js v5 bufferTimeDefault; v4: stableBufferTime 12)", float),
-        "bola_off_s": Param(9.0, "back to the throughput rule at or below this (half the on-threshold)", float),
-        "bandwidth_safety": Param(0.9, "ThroughputRule bandwidthSafetyFactor", float),
-        "throughput_samples": Param(4, "AVERAGE_THROUGHPUT_SAMPLE_AMOUNT_VOD (before widening)", int),
-        "throughput_scale": Param(1.3, "THROUGHPUT_INCREASE_SCALE / _DECREASE_SCALE: a ratio this large widens the window", float),
+        "bola_on_s": Param(18.0, "BOLA once the buffer exceeds this (dash.js v5 bufferTimeDefault; v4: stableBufferTime 12)", float, lo=0),
+        "bola_off_s": Param(9.0, "back to the throughput rule at or below this (half the on-threshold)", float, lo=0),
+        "bandwidth_safety": Param(0.9, "ThroughputRule bandwidthSafetyFactor", float, lo=0, lo_open=True, hi=1),
+        "throughput_samples": Param(4, "AVERAGE_THROUGHPUT_SAMPLE_AMOUNT_VOD (before widening)", int, lo=1),
+        "throughput_scale": Param(1.3, "THROUGHPUT_INCREASE_SCALE / _DECREASE_SCALE: a ratio this large widens the window", float, lo=1, lo_open=True),
         "dead_time_latency": Param(True, "useDeadTimeLatency: throughput over the download time, rung choice discounts latency", bool),
-        "cache_threshold_ms": Param(50.0, "cacheLoadThresholds.video: faster downloads count as cache hits", float),
-        "stall_threshold_s": Param(0.3, "buffer below this is BUFFER_EMPTY (streaming.buffer.stallThreshold)", float),
-        "insufficient_safety": Param(0.7, "InsufficientBufferRule throughputSafetyFactor (dash.js settings rules.insufficientBufferRule; v4.7's rule constant was 0.5)", float),
-        "insufficient_ignore": Param(2, "InsufficientBufferRule SEGMENT_IGNORE_COUNT", int),
-        "switch_history_depth": Param(8, "SWITCH_REQUEST_HISTORY_DEPTH: decisions remembered", int),
-        "switch_history_samples": Param(6, "SwitchHistoryRule SAMPLE_SIZE", int),
-        "max_switch_ratio": Param(0.075, "SwitchHistoryRule MAX_SWITCH (drops / no-drops)", float),
-        "initial_bitrate_bps": Param(1_000_000, "first segment at the rung for this (DEFAULT_VIDEO_BITRATE 1000 kbit/s)", int),
+        "cache_threshold_ms": Param(50.0, "cacheLoadThresholds.video: faster downloads count as cache hits", float, lo=0),
+        "stall_threshold_s": Param(0.3, "buffer below this is BUFFER_EMPTY (streaming.buffer.stallThreshold)", float, lo=0),
+        "insufficient_safety": Param(0.7, "InsufficientBufferRule throughputSafetyFactor (dash.js settings rules.insufficientBufferRule; v4.7's rule constant was 0.5)", float, lo=0, lo_open=True, hi=1),
+        "insufficient_ignore": Param(2, "InsufficientBufferRule SEGMENT_IGNORE_COUNT", int, lo=0),
+        "switch_history_depth": Param(8, "SWITCH_REQUEST_HISTORY_DEPTH: decisions remembered", int, lo=1),
+        "switch_history_samples": Param(6, "SwitchHistoryRule SAMPLE_SIZE", int, lo=1),
+        "max_switch_ratio": Param(0.075, "SwitchHistoryRule MAX_SWITCH (drops / no-drops)", float, lo=0),
+        "initial_bitrate_bps": Param(1_000_000, "first segment at the rung for this (DEFAULT_VIDEO_BITRATE 1000 kbit/s)", int, lo=0, lo_open=True),
         # not "abandon": that key attaches a rule to any algorithm (abr.registry)
         "abandon_requests": Param(True, "AbandonRequestsRule (additionalAbrRules.abandonRequestsRule)", bool),
     }
@@ -198,6 +198,17 @@ class DashJsDynamic(AbrAlgorithm):
         # InsufficientBufferRule used its INSUFFICIENT_BUFFER_SAFETY_FACTOR constant 0.5.
         "v4": {"bola_on_s": 12.0, "bola_off_s": 6.0, "insufficient_safety": 0.5},
     }
+
+    def check_params(self) -> None:
+        on, off = self.bola_on_s, self.bola_off_s  # type: ignore[attr-defined]
+        if off > on:  # the hysteresis band: BOLA above on, back to throughput at or below off
+            raise self.param_error(f"bola_off_s={off} must be <= bola_on_s={on}")
+        depth, samples = self.switch_history_depth, self.switch_history_samples  # type: ignore[attr-defined]
+        if samples > depth:  # the rule needs `samples` decisions and remembers `depth`
+            raise self.param_error(
+                f"switch_history_samples={samples} must be <= switch_history_depth={depth} "
+                "(else the SwitchHistoryRule never fires)"
+            )
 
     def reset(self) -> None:
         self.bola = BolaE()

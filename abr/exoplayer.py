@@ -66,14 +66,22 @@ class ExoPlayer(AbrAlgorithm):
     family = "throughput"
     source = "Media3 AdaptiveTrackSelection + DefaultBandwidthMeter (0.7, 10 s up, 25 s down, sliding median)"
     PARAMS = {
-        "bandwidth_fraction": Param(0.7, "fraction of the estimate to use (DEFAULT_BANDWIDTH_FRACTION)", float),
-        "min_buffer_up_s": Param(10.0, "buffer needed to switch up (minDurationForQualityIncreaseMs)", float),
-        "max_buffer_down_s": Param(25.0, "switch down only below this buffer (maxDurationForQualityDecreaseMs)", float),
-        "initial_estimate_bps": Param(1_000_000.0, "estimate before the meter has enough data", float),
-        "min_elapsed_s": Param(2.0, "transfer time before the meter's estimate is used", float),
-        "min_bytes": Param(524_288, "or bytes transferred before it is used", int),
-        "max_weight": Param(2000, "SlidingPercentile max weight", int),
+        "bandwidth_fraction": Param(0.7, "fraction of the estimate to use (DEFAULT_BANDWIDTH_FRACTION)", float, lo=0, lo_open=True, hi=1),
+        "min_buffer_up_s": Param(10.0, "buffer needed to switch up (minDurationForQualityIncreaseMs)", float, lo=0),
+        "max_buffer_down_s": Param(25.0, "switch down only below this buffer (maxDurationForQualityDecreaseMs)", float, lo=0),
+        "initial_estimate_bps": Param(1_000_000.0, "estimate before the meter has enough data", float, lo=0, lo_open=True),
+        "min_elapsed_s": Param(2.0, "transfer time before the meter's estimate is used", float, lo=0),
+        "min_bytes": Param(524_288, "or bytes transferred before it is used", int, lo=0),
+        "max_weight": Param(2000, "SlidingPercentile max weight", int, lo=1),
     }
+
+    def check_params(self) -> None:
+        up, down = self.min_buffer_up_s, self.max_buffer_down_s  # type: ignore[attr-defined]
+        if down < up:
+            # Media3 does not check this itself (its constructor only adjusts the discard
+            # retention); with less, a buffer between the two could neither go up nor go
+            # down, which no documented configuration intends (defaults 10 s / 25 s)
+            raise self.param_error(f"max_buffer_down_s={down} must be >= min_buffer_up_s={up}")
 
     def reset(self) -> None:
         self.meter = SlidingPercentileEstimator(0.5, self.max_weight)  # type: ignore[attr-defined]

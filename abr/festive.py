@@ -38,11 +38,11 @@ class Festive(AbrAlgorithm):
     family = "throughput"
     source = "Jiang, Sekar and Zhang, CoNEXT 2012 (FESTIVE): harmonic mean of 20, 0.85, alpha = 12"
     PARAMS = {
-        "window": Param(20, "throughput samples in the harmonic mean", int),
-        "target_fraction": Param(0.85, "fraction of the estimate the target rung may use (p)", float),
-        "alpha": Param(12.0, "weight of the efficiency cost against the stability cost", float),
-        "stability_window_s": Param(20.0, "switches counted for the stability cost over this many seconds", float),
-        "target_buffer_s": Param(30.0, "randomized scheduling: target buffer level", float),
+        "window": Param(20, "throughput samples in the harmonic mean", int, lo=1),
+        "target_fraction": Param(0.85, "fraction of the estimate the target rung may use (p)", float, lo=0, lo_open=True, hi=1),
+        "alpha": Param(12.0, "weight of the efficiency cost against the stability cost", float, lo=0),
+        "stability_window_s": Param(20.0, "switches counted for the stability cost over this many seconds", float, lo=0),
+        "target_buffer_s": Param(30.0, "randomized scheduling: target buffer level", float, lo=0, lo_open=True),
         "randomize": Param(True, "draw the target buffer uniformly within +/- one segment", bool),
         "seed": Param(0, "seed of the randomized scheduling", int),
         "up_count": Param("wishes", "what the gradual switch-up counts: consecutive decisions wanting up, "

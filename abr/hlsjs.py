@@ -66,14 +66,14 @@ class HlsJs(AbrAlgorithm):
     family = "throughput"
     source = "hls.js 1.5 abr-controller.ts + ewma-bandwidth-estimator.ts (3 s / 9 s EWMA, TTFB EWMA, 0.95 / 0.7)"
     PARAMS = {
-        "ewma_fast_s": Param(3.0, "fast EWMA half-life (abrEwmaFastVoD)", float),
-        "ewma_slow_s": Param(9.0, "slow EWMA half-life (abrEwmaSlowVoD); also the TTFB EWMA's", float),
-        "default_estimate_bps": Param(500_000.0, "estimate before any sample (abrEwmaDefaultEstimate)", float),
-        "default_ttfb_s": Param(0.1, "TTFB estimate before any sample (defaultTTFB 100 ms)", float),
-        "bw_factor": Param(0.95, "bandwidth fraction for the last rung and lower (abrBandWidthFactor)", float),
-        "bw_up_factor": Param(0.7, "bandwidth fraction for higher rungs (abrBandWidthUpFactor)", float),
-        "max_starvation_s": Param(4.0, "stall tolerated when nothing fits without (maxStarvationDelay)", float),
-        "min_sample_s": Param(0.05, "shortest load time a bandwidth sample counts for (minDelayMs_ 50)", float),
+        "ewma_fast_s": Param(3.0, "fast EWMA half-life (abrEwmaFastVoD)", float, lo=0, lo_open=True),
+        "ewma_slow_s": Param(9.0, "slow EWMA half-life (abrEwmaSlowVoD); also the TTFB EWMA's", float, lo=0, lo_open=True),
+        "default_estimate_bps": Param(500_000.0, "estimate before any sample (abrEwmaDefaultEstimate)", float, lo=0, lo_open=True),
+        "default_ttfb_s": Param(0.1, "TTFB estimate before any sample (defaultTTFB 100 ms)", float, lo=0),
+        "bw_factor": Param(0.95, "bandwidth fraction for the last rung and lower (abrBandWidthFactor)", float, lo=0, lo_open=True, hi=1),
+        "bw_up_factor": Param(0.7, "bandwidth fraction for higher rungs (abrBandWidthUpFactor)", float, lo=0, lo_open=True, hi=1),
+        "max_starvation_s": Param(4.0, "stall tolerated when nothing fits without (maxStarvationDelay)", float, lo=0),
+        "min_sample_s": Param(0.05, "shortest load time a bandwidth sample counts for (minDelayMs_ 50)", float, lo=0, lo_open=True),
         "emergency": Param(True, "emergency switch-down while a segment loads", bool),
     }
 

@@ -58,7 +58,7 @@ import math
 from collections import deque
 from typing import Any, ClassVar, Sequence
 
-from abr.base import AbrAlgorithm, AbrContext, AbrError, Param, TransferSample, highest_rung_below
+from abr.base import AbrAlgorithm, AbrContext, Param, TransferSample, highest_rung_below
 
 # Slack when comparing additive scores against the exact reference expression; float
 # error in either is below 1e-12 for any realistic QoE, so 1e-7 only keeps near-ties.
@@ -78,6 +78,8 @@ class SequencePlanner:
     # download), plus the full penalty. Chosen by measurement on real traces: they cut
     # the explored tree to ~1 % of the 9,330 nodes of a 6-rung, 5-step horizon.
     LAMBDA_SCALES = (0.7, 1.4)
+    # H (below) is tabulated this many steps ahead, which bounds MPC's horizon.
+    MAX_HORIZON = 16
 
     def __init__(self, bitrates_bps: Sequence[int], rebuf_penalty: float = 4.3, smooth_penalty: float = 1.0) -> None:
         self.bitrates_bps = tuple(int(b) for b in bitrates_bps)
@@ -89,7 +91,7 @@ class SequencePlanner:
         self.SM = [[q[r2] - ls * abs(q[r2] - q[r]) for r2 in range(n)] for r in range(n)]
         # H[m][r]: best utility over m further steps from rung r ignoring rebuffering.
         H = [[0.0] * n]
-        for _ in range(16):
+        for _ in range(self.MAX_HORIZON):
             prev = H[-1]
             H.append([max(self.SM[r][r2] + prev[r2] for r2 in range(n)) for r in range(n)])
         self.H = H
@@ -301,11 +303,11 @@ class Mpc(AbrAlgorithm):
     source = "Yin et al., SIGCOMM 2015 (MPC); objective and constants from Pensieve test/mpc.py (hongzimao/pensieve)"
     ROBUST = False
     PARAMS: ClassVar[dict[str, Param]] = {
-        "horizon": Param(5, "segments looked ahead (MPC_FUTURE_CHUNK_COUNT)", int),
-        "window": Param(5, "throughput samples in the harmonic mean", int),
-        "error_window": Param(5, "relative errors whose maximum discounts the prediction (RobustMPC)", int),
-        "rebuf_penalty": Param(4.3, "QoE_lin rebuffering weight per second (Pensieve REBUF_PENALTY)", float),
-        "smooth_penalty": Param(1.0, "QoE_lin weight of |bitrate change| in Mbps (SMOOTH_PENALTY)", float),
+        "horizon": Param(5, "segments looked ahead (MPC_FUTURE_CHUNK_COUNT)", int, lo=1, hi=SequencePlanner.MAX_HORIZON),
+        "window": Param(5, "throughput samples in the harmonic mean", int, lo=1),
+        "error_window": Param(5, "relative errors whose maximum discounts the prediction (RobustMPC)", int, lo=1),
+        "rebuf_penalty": Param(4.3, "QoE_lin rebuffering weight per second (Pensieve REBUF_PENALTY)", float, lo=0),
+        "smooth_penalty": Param(1.0, "QoE_lin weight of |bitrate change| in Mbps (SMOOTH_PENALTY)", float, lo=0),
         "include_latency": Param(True, "throughput sample = bytes / (latency + transfer), as Pensieve's size/delay", bool),
         "sizes": Param("actual", "'actual' segment sizes (VBR) or 'nominal' (bitrate x duration)", str, ("actual", "nominal")),
         "pensieve_quirks": Param(False, "switch on every Pensieve mpc.py quirk below (reproduces its numbers)", bool),
@@ -320,10 +322,6 @@ class Mpc(AbrAlgorithm):
             self.carry_errors = True
             self.sizes_ahead = True
             self.ties = "last"
-        if self.horizon < 1 or self.window < 1 or self.error_window < 1:  # type: ignore[attr-defined]
-            raise AbrError(f"{self.name}: horizon, window and error_window must be >= 1")
-        if self.rebuf_penalty < 0 or self.smooth_penalty < 0:  # type: ignore[attr-defined]
-            raise AbrError(f"{self.name}: penalties must be >= 0")
         self.history = ThroughputHistory(self.window, self.error_window)  # type: ignore[attr-defined]
         self._planner: SequencePlanner | None = None
         self._mb_rows: dict[int, tuple[Any, tuple[float, ...]]] = {}
@@ -428,11 +426,11 @@ class FastMpc(RobustMpc):
         k: v for k, v in Mpc.PARAMS.items() if k not in ("sizes", "sizes_ahead", "pensieve_quirks")
     }
     PARAMS.update({
-        "buffer_step_s": Param(1.0, "buffer grid step (seconds)", float),
-        "buffer_max_s": Param(60.0, "largest buffer level in the table", float),
-        "throughput_bins": Param(40, "log-spaced throughput grid points", int),
-        "throughput_lo_frac": Param(0.25, "lowest grid throughput as a fraction of the lowest bitrate", float),
-        "throughput_hi_frac": Param(2.0, "highest grid throughput as a multiple of the top bitrate", float),
+        "buffer_step_s": Param(1.0, "buffer grid step (seconds)", float, lo=0, lo_open=True),
+        "buffer_max_s": Param(60.0, "largest buffer level in the table", float, lo=0, lo_open=True),
+        "throughput_bins": Param(40, "log-spaced throughput grid points", int, lo=2),
+        "throughput_lo_frac": Param(0.25, "lowest grid throughput as a fraction of the lowest bitrate", float, lo=0, lo_open=True),
+        "throughput_hi_frac": Param(2.0, "highest grid throughput as a multiple of the top bitrate", float, lo=0, lo_open=True),
     })
     _TABLES: ClassVar[dict[tuple[Any, ...], list[list[list[int]]]]] = {}
 
@@ -440,8 +438,16 @@ class FastMpc(RobustMpc):
         super().__init__(**params)
         self.sizes = "nominal"
         self.sizes_ahead = False
-        if self.buffer_step_s <= 0 or self.buffer_max_s <= 0 or self.throughput_bins < 2:  # type: ignore[attr-defined]
-            raise AbrError("fastmpc: buffer_step_s, buffer_max_s must be positive and throughput_bins >= 2")
+
+    def check_params(self) -> None:
+        # the grid must span something: more than the single buffer level 0, and a
+        # throughput range running upward (lo x lowest bitrate < hi x top bitrate)
+        lo, hi = self.throughput_lo_frac, self.throughput_hi_frac  # type: ignore[attr-defined]
+        if lo >= hi:
+            raise self.param_error(f"throughput_lo_frac={lo} must be < throughput_hi_frac={hi}")
+        step, top = self.buffer_step_s, self.buffer_max_s  # type: ignore[attr-defined]
+        if step > top:
+            raise self.param_error(f"buffer_step_s={step} must be <= buffer_max_s={top}")
 
     def grid_mbps(self, bitrates: Sequence[int]) -> list[float]:
         lo = self.throughput_lo_frac * bitrates[0] / 8e6  # type: ignore[attr-defined]

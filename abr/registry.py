@@ -176,9 +176,7 @@ def describe_all() -> list[dict[str, Any]]:
         except AbrError as e:
             rows.append({"name": name, "target": target, "error": str(e)})
             continue
-        params = {
-            k: {"default": p.default, "doc": p.doc} for k, p in getattr(cls, "PARAMS", {}).items()
-        }
+        params = {k: p.describe() for k, p in getattr(cls, "PARAMS", {}).items()}
         rows.append(
             {
                 "name": name,

@@ -37,14 +37,14 @@ class Shaka(AbrAlgorithm):
     family = "throughput"
     source = "Shaka Player SimpleAbrManager (EWMA 2 s / 5 s, 16 kB / 128 kB, 8 s, 0.85 / 0.95)"
     PARAMS = {
-        "ewma_fast_s": Param(2.0, "fast EWMA half-life", float),
-        "ewma_slow_s": Param(5.0, "slow EWMA half-life", float),
-        "min_sample_bytes": Param(16_000, "transfers smaller than this are not sampled", int),
-        "min_total_bytes": Param(128_000, "bytes sampled before the estimate is trusted", int),
-        "default_estimate_bps": Param(1_000_000.0, "estimate before that (abr.defaultBandwidthEstimate)", float),
-        "switch_interval_s": Param(8.0, "minimum time between switches (abr.switchInterval)", float),
-        "upgrade_target": Param(0.85, "abr.bandwidthUpgradeTarget", float),
-        "downgrade_target": Param(0.95, "abr.bandwidthDowngradeTarget", float),
+        "ewma_fast_s": Param(2.0, "fast EWMA half-life", float, lo=0, lo_open=True),
+        "ewma_slow_s": Param(5.0, "slow EWMA half-life", float, lo=0, lo_open=True),
+        "min_sample_bytes": Param(16_000, "transfers smaller than this are not sampled", int, lo=0),
+        "min_total_bytes": Param(128_000, "bytes sampled before the estimate is trusted", int, lo=0),
+        "default_estimate_bps": Param(1_000_000.0, "estimate before that (abr.defaultBandwidthEstimate)", float, lo=0, lo_open=True),
+        "switch_interval_s": Param(8.0, "minimum time between switches (abr.switchInterval)", float, lo=0),
+        "upgrade_target": Param(0.85, "abr.bandwidthUpgradeTarget", float, lo=0, lo_open=True, hi=1),
+        "downgrade_target": Param(0.95, "abr.bandwidthDowngradeTarget", float, lo=0, lo_open=True, hi=1),
     }
 
     PRESETS = {"v2": {"default_estimate_bps": 500_000.0}}

@@ -18,8 +18,8 @@ class ThroughputRule(AbrAlgorithm):
     family = "throughput"
     source = "Yin et al., SIGCOMM 2015 (rate-based baseline); dash.js ThroughputRule safety factor"
     PARAMS = {
-        "window": Param(5, "samples in the harmonic mean", int),
-        "safety": Param(0.9, "fraction of the predicted throughput to spend", float),
+        "window": Param(5, "samples in the harmonic mean", int, lo=1),
+        "safety": Param(0.9, "fraction of the predicted throughput to spend", float, lo=0, lo_open=True, hi=1),
         "include_latency": Param(False, "measure throughput over latency + transfer (as Pensieve's size/delay)", bool),
     }
     PRESETS = {

@@ -133,7 +133,7 @@ def test_empty_content_file_says_so(tmp_path):
     [
         ("bola:gamma_p=nan", "bola: parameter gamma_p=nan: expected a finite number"),
         ("bba:reservoir_s=inf", "bba: parameter reservoir_s=inf: expected a finite number"),
-        ("throughput:window=0", "throughput: window must be >= 1"),
+        ("throughput:window=0", "throughput: parameter window=0: must be >= 1"),
         ("bola:gamma_p=x", "bola: parameter gamma_p='x': expected float"),
     ],
 )
@@ -148,7 +148,7 @@ def test_bad_abr_parameter_is_an_abr_error(spec, expect):
 
 def test_abr_parameter_a_rule_refuses_is_one_line():
     line = _one_line_error(abrlab("replay", "-q", "--trace", trace(), "--content", envivio(), "--abr", "throughput:window=0"))
-    assert "throughput: window must be >= 1" in line
+    assert "throughput: parameter window=0: must be >= 1" in line
 
 
 # ----------------------------------------------------------------------------- traces

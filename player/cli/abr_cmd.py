@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
             if "error" in r:
                 table.add_row(r["name"], "", r["error"], "", "")
                 continue
-            params = "\n".join(f"{k}={v['default']!r}  {v['doc']}" for k, v in r["params"].items())
+            params = "\n".join(_param_line(k, v) for k, v in r["params"].items())
             presets = "\n".join(f"{k}: {v}" for k, v in r["presets"].items())
             if r["mode_presets"]:
                 presets += "\n" + ", ".join(f"--mode {m} -> {p}" for m, p in r["mode_presets"].items())
@@ -82,3 +83,9 @@ def register(app: typer.Typer) -> None:
             f"wrote {out}: {len(model['ensemble']['roots'])} trees from {meta['data']['decisions']} labelled "
             f"decisions ({meta['data']['episodes']} episodes); made by: {meta['command']}"
         )
+
+
+def _param_line(name: str, p: dict[str, Any]) -> str:
+    """``safety=0.9 (in (0, 1])  fraction of ...``: default, allowed values, doc."""
+    allowed = p.get("bounds") or ("|".join(map(str, p["choices"])) if p.get("choices") else "")
+    return f"{name}={p['default']!r}" + (f" ({allowed})" if allowed else "") + f"  {p['doc']}"
