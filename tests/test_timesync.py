@@ -112,3 +112,28 @@ async def time_passes(wall_s: float) -> None:
     import asyncio
 
     await asyncio.sleep(wall_s)
+
+
+@pytest.mark.asyncio
+async def test_play_reports_what_was_tolerated_and_the_clock_fallback():
+    """`abrlab play` prints these (and --json carries them): a lower-case duration the
+    parser read anyway, and a live follower left on its own clock."""
+    from player.http.play import PlayResult
+    from player.http.source import HttpTitle
+    from player.manifest import to_title
+
+    text = f"""<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic"
+     availabilityStartTime="2020-09-13T12:26:40Z" minimumUpdatePeriod="PT2s"><Period start="PT0S">
+     <AdaptationSet mimeType="video/mp4"><SegmentTemplate media="$Number$.m4s" duration="2" startNumber="1"/>
+     <Representation id="v" bandwidth="1000000"/></AdaptationSet></Period>
+     <UTCTiming schemeIdUri="urn:mpeg:dash:utc:ntp:2014" value="pool.ntp.org"/></MPD>"""
+    m = parse_manifest(text, "http://l.example/live.mpd")
+    follower = LiveFollower("http://l.example/live.mpd", _refusing_fetch, wall=lambda: AST + 61.0)
+    await follower.synchronise(m)
+    assert follower.sync is None
+    source = HttpTitle(to_title(m, now_s=AST + 61.0), "http://l.example/live.mpd", "dash", live=True, manifest=m, follower=follower)
+    res = PlayResult(session=None, source=source, driver=None)  # type: ignore[arg-type]
+    w = res.warnings()
+    assert any("PT2s" in x and "lower-case" in x for x in w)
+    assert any("ntp:2014" in x and "not supported" in x for x in w)
+    assert any("local clock" in x for x in w)

@@ -120,6 +120,8 @@ def register(app: typer.Typer) -> None:
             except OSError as e:
                 raise UserError(f"{events}: cannot write ({e.strerror})") from None
         s = summary(result)
+        for w in s["warnings"]:
+            err.print(f"abrlab: warning: {w}", markup=False, highlight=False)
         if as_json:
             print(json.dumps(s, default=str))
             return

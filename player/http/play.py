@@ -52,7 +52,22 @@ class PlayResult:
             "failovers": d.edges.failovers,
             "bytes": d.bytes_loaded,
             "edges": [e.to_dict() for e in d.edges.endpoints],
+            "warnings": self.warnings(),
         }
+
+    def warnings(self) -> list[str]:
+        """What the manifest parser tolerated and what live following fell back on (a
+        time source that did not answer): said to the user, not silently absorbed."""
+        out: list[str] = []
+        m = self.source.manifest
+        if m is not None:
+            out.extend(getattr(m, "warnings", []) or [])
+        f = self.source.follower
+        if f is not None:
+            out.extend(f.warnings)
+            if f.manifest is not None and f.manifest is not m:
+                out.extend(w for w in (getattr(f.manifest, "warnings", []) or []) if w not in out)
+        return out
 
 
 def _session(source: HttpTitle, abr: Any, mode: str, config: SessionConfig | None, trace: Trace | None, session_id: str | None) -> Session:
