@@ -19,7 +19,9 @@ Tolerated, with a warning in ``Manifest.warnings``:
 - an empty SegmentTimeline or SegmentList (a live Period that has no segment yet): no segments;
 - lower-case duration designators (``PT1M00s``): read as upper case;
 - a remote (``xlink:href``) Period: kept with its timing and no AdaptationSet
-  (``Period.remote_href``); a remote AdaptationSet: skipped (parsing fetches nothing); a
+  (``Period.remote_href``) until the manifest is resolved, which fetches it and re-reads
+  the MPD with it in place (``player.manifest.xlink``); a remote AdaptationSet: skipped
+  (parsing fetches nothing); a
   Period with no ``@start`` after one with no ``@duration`` (ISO/IEC 23009-1 example G.11)
   is placed by counting back from the next ``@start`` or the presentation's end;
 - ``@bandwidth="0"`` (schema-valid) or no ``@bandwidth`` at all (required, but every major
@@ -52,6 +54,7 @@ from xml.dom import minidom
 
 from mpegdash.nodes import MPEGDASH
 
+from player.manifest.xlink import RESOLVE_TO_ZERO
 from player.manifest.codecs import media_of
 from player.manifest.errors import DEFAULT_LIMITS, MAX_BYTE_POSITION, Limits, ManifestError, Reader
 from player.manifest.model import (
@@ -66,7 +69,6 @@ from player.presentation import SegmentRef
 
 MPD_NAMESPACES = ("urn:mpeg:dash:schema:mpd:2011", "urn:mpeg:DASH:schema:MPD:2011")
 TRICK_MODE_SCHEME = "http://dashif.org/guidelines/trickmode"
-RESOLVE_TO_ZERO = "urn:mpeg:dash:resolve-to-zero:2013"
 _SEGMENT_KINDS = ("SegmentTemplate", "SegmentList", "SegmentBase")
 
 # Attributes mpegdash converts with int()/float() and that playback does not need: when
@@ -109,7 +111,10 @@ def parse_mpd(data: bytes | str, source: str, *, url: str | None = None, limits:
     is what relative BaseURLs resolve against."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return _MpdReader(data, source, url or source_url(source), limits).read()
+    m = _MpdReader(data, source, url or source_url(source), limits).read()
+    if any(p.remote_href for p in m.periods):
+        m.extra["mpd_bytes"] = data  # for resolving them (player.manifest.xlink)
+    return m
 
 
 class _MpdReader(Reader):

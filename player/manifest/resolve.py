@@ -1,6 +1,7 @@
 """Sub-resources a manifest needs before every segment is known, sans-I/O.
 
-Two things need a fetch: a DASH SegmentBase's ``sidx`` (``indexRange``,
+First, a DASH MPD's remote Periods (``xlink:href``, ``player.manifest.xlink``) are fetched
+and the MPD re-read with them in place. Then two things need a fetch: a DASH SegmentBase's ``sidx`` (``indexRange``,
 ``RepresentationIndex``, or no index at all: then the file head is searched for one) and
 an HLS master's media playlists. ``Manifest.pending()`` lists them as
 :class:`~player.manifest.model.PendingFetch`; :func:`apply_fetch` takes the bytes a driver
@@ -13,12 +14,14 @@ hierarchical sidx, a file head to search further). :func:`resolve_manifest` and
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+from dataclasses import fields as dataclass_fields
+from typing import Awaitable, Callable, Iterator
 
 from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError
 from player.manifest.model import ListLocator, Manifest, PendingFetch, Representation, Segments
 from player.manifest.sidx import parse_sidx, scan_for_sidx
 from player.manifest.urls import is_remote
+from player.manifest.xlink import MAX_DEPTH, RemotePeriod, fragment_problem, remote_periods, splice
 
 Fetcher = Callable[[str, "tuple[int, int] | None"], bytes]
 AsyncFetcher = Callable[[str, "tuple[int, int] | None"], Awaitable[bytes]]
@@ -120,6 +123,50 @@ def _apply_playlist(m: Manifest, rep: Representation, pending: PendingFetch, bod
             m.duration_s = sub.duration_s
 
 
+def _xlink_todo(m: Manifest) -> list[RemotePeriod]:
+    data = m.extra.get("mpd_bytes")
+    if m.format != "dash" or data is None:
+        return []
+    return remote_periods(data, m.url)
+
+
+def _xlink_apply(m: Manifest, todo: list[RemotePeriod], results: list[bytes | BaseException], limits: Limits) -> None:
+    """Re-read ``m`` with each fetched remote Period in place (``m`` is updated in place,
+    so every holder of it sees the resolved presentation)."""
+    from player.manifest.dash import parse_mpd
+
+    fetched: dict[RemotePeriod, bytes] = {}
+    failed: list[str] = []
+    for rp, body in zip(todo, results):
+        if isinstance(body, BaseException):
+            failed.append(f"remote Period {rp.href!r} could not be fetched ({' '.join(str(body).split()) or type(body).__name__}); its content is unknown")
+            continue
+        problem = fragment_problem(body)
+        if problem is not None:
+            failed.append(f"remote Period {rp.url}: the fetched content {problem}; its content is unknown")
+            continue
+        fetched[rp] = body
+    if fetched:
+        new = parse_mpd(splice(m.extra["mpd_bytes"], fetched), m.source, url=m.url, limits=limits)
+        for f in dataclass_fields(Manifest):
+            setattr(m, f.name, getattr(new, f.name))
+    for w in failed:
+        m.warn(w)
+    if not fetched:
+        m.extra.pop("mpd_bytes", None)  # nothing more will come of it: stop trying
+
+
+def _xlink_rounds(m: Manifest) -> Iterator[list[RemotePeriod]]:
+    for _ in range(MAX_DEPTH):
+        todo = _xlink_todo(m)
+        if not todo:
+            return
+        yield todo
+    if _xlink_todo(m):
+        m.warn(f"remote Periods nested deeper than {MAX_DEPTH} levels are not fetched")
+        m.extra.pop("mpd_bytes", None)
+
+
 def resolve_manifest(m: Manifest, fetch: Fetcher | None = None, *, limits: Limits = DEFAULT_LIMITS,
                      only: Callable[[Representation], bool] | None = None) -> Manifest:
     """Fetch every pending sub-resource with ``fetch(url, byte_range) -> bytes`` (default:
@@ -127,6 +174,17 @@ def resolve_manifest(m: Manifest, fetch: Fetcher | None = None, *, limits: Limit
     if fetch is None:
         return asyncio.run(resolve_manifest_async(m, None, limits=limits, only=only))
     count = 0
+    for todo in _xlink_rounds(m):
+        count += len(todo)
+        if count > limits.max_fetches:
+            raise ManifestError(f"more than {limits.max_fetches} sub-resource fetches", m.source)
+        results: list[bytes | BaseException] = []
+        for rp in todo:
+            try:
+                results.append(fetch(rp.url, None))
+            except Exception as e:  # one remote Period failing leaves the rest playable
+                results.append(e)
+        _xlink_apply(m, todo, results, limits)
     while True:
         todo = [(r, p) for r, p in m.pending() if only is None or only(r)]
         if not todo:
@@ -158,6 +216,17 @@ async def resolve_manifest_async(m: Manifest, fetch: AsyncFetcher | None = None,
     sem = asyncio.Semaphore(concurrency)
     count = 0
     try:
+        for xtodo in _xlink_rounds(m):
+            count += len(xtodo)
+            if count > limits.max_fetches:
+                raise ManifestError(f"more than {limits.max_fetches} sub-resource fetches", m.source)
+
+            async def remote(rp: RemotePeriod) -> bytes:
+                async with sem:
+                    return await fetch(rp.url, None)  # type: ignore[misc]
+
+            got = await asyncio.gather(*(remote(rp) for rp in xtodo), return_exceptions=True)
+            _xlink_apply(m, xtodo, [g if isinstance(g, (bytes, BaseException)) else bytes(g) for g in got], limits)
         while True:
             todo = [(r, p) for r, p in m.pending() if only is None or only(r)]
             if not todo:
