@@ -550,3 +550,37 @@ async def test_start_form_fits_80x24(tmp_path, source):
         assert box.max_scroll_y == 0  # nothing to scroll to: every row is on screen
         start = app.screen.query_one("#start").region
         assert start.bottom <= 24 and start.right <= 80 and box.region.bottom <= 24
+
+
+@pytest.mark.asyncio
+async def test_what_the_manifest_parser_tolerated_is_in_the_event_log(tmp_path, aiohttp_server):
+    """A real origin's quirk (here: an ad break whose remote Period answers 404, and a
+    lower-case duration) is shown once in the event log; the session plays on."""
+    from aiohttp import web
+
+    mpd = b"""<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:xlink="http://www.w3.org/1999/xlink" type="static" mediaPresentationDuration="PT20s">
+  <Period id="main" start="PT0S" duration="PT10S"><AdaptationSet mimeType="video/mp4">
+    <SegmentTemplate media="a/$Number$.m4s" duration="2" startNumber="1"/>
+    <Representation id="v" bandwidth="500000" width="640" height="360"/></AdaptationSet></Period>
+  <Period xlink:href="ad.xml"/>
+</MPD>"""
+
+    async def handle(request):
+        if request.path == "/m.mpd":
+            return web.Response(body=mpd, content_type="application/dash+xml")
+        if request.path.endswith(".m4s"):
+            return web.Response(body=b"\0" * 5000)
+        return web.Response(status=404)
+
+    app_ = web.Application()
+    app_.router.add_get("/{tail:.*}", handle)
+    server = await aiohttp_server(app_)
+    async with tui(tmp_path, HttpSpec(url=str(server.make_url("/m.mpd")), speed=50.0)) as (app, pilot):
+        screen = app.session_screen
+        assert screen is not None
+        lines = "\n".join(str(x.text) for x in screen.panes[0].log_view.lines)
+        assert "warning:" in lines and "'PT20s' has lower-case designators" in lines
+        assert "remote Period 'ad.xml' could not be fetched" in lines
+        await until(lambda: screen.sources[0].done, "the end of the session")
+        assert screen.sources[0].session.end_reason == "completed"

@@ -183,6 +183,10 @@ class HttpSource:
         await self.driver.close()
 
     # ------------------------------------------------------------------ what the TUI reads
+    def warnings(self) -> list[str]:
+        """What the manifest parser tolerated, and live clock-sync fallbacks."""
+        return self.result.warnings()
+
     @property
     def started(self) -> bool:
         return self.session.state != IDLE

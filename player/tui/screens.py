@@ -71,6 +71,12 @@ class SessionScreen(Screen):
 
     def on_mount(self) -> None:
         self._update_status()
+        # What the manifest parser tolerated (an HTTP source's real manifest) goes to the
+        # event log once, as `abrlab play` prints it: a quirk of the origin, not an error.
+        for s, p in zip(self.sources, self.panes):
+            warnings = getattr(s, "warnings", None)
+            for w in (warnings() if callable(warnings) else [])[:20]:
+                p.note(f"warning: {w}")
         self.set_interval(1.0 / self.refresh_hz, self.frame)
 
     async def on_unmount(self) -> None:
