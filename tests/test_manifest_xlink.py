@@ -135,3 +135,40 @@ async def test_over_http_the_player_plays_the_break(aiohttp_server):
     media = [p for p in seen if p.endswith(".m4s")]
     assert media == [f"/live/a/{k}.m4s" for k in range(1, 6)] + [f"/live/ad/{k}.m4s" for k in range(1, 6)] + [
         f"/live/b/{k}.m4s" for k in range(6, 11)]
+
+
+def test_a_remote_adaptation_set_is_fetched_into_its_period():
+    # main1 keeps its video; its audio lives elsewhere (5.5 allows xlink on AdaptationSet).
+    audio = b"""<AdaptationSet mimeType="audio/mp4" lang="en">
+      <SegmentTemplate media="aud/$Number$.m4s" duration="2" startNumber="1"/>
+      <Representation id="a1" bandwidth="64000" codecs="mp4a.40.2"/></AdaptationSet>"""
+    text = mpd("").replace('</AdaptationSet>\n  </Period>', '</AdaptationSet>\n    <AdaptationSet xlink:href="audio.xml"/>\n  </Period>', 1)
+    m = parse_manifest(text, BASE + "main.mpd")
+    assert [a.content_type for a in m.periods[0].adaptation_sets] == ["video"]
+    assert any("remote AdaptationSet" in w for w in m.warnings)
+    # A remote Period's own children are replaced with it: not fetched separately.
+    nested = mpd('<Period xlink:href="ad.xml"><AdaptationSet xlink:href="never.xml"/></Period>')
+    fetch = Files({BASE + "audio.xml": audio, BASE + "ad.xml": AD})
+    resolve_manifest(m, fetch)
+    assert [(a.content_type, a.lang) for a in m.periods[0].adaptation_sets] == [("video", None), ("audio", "en")]
+    assert m.periods[0].adaptation_sets[1].representations[0].bandwidth_bps == 64000
+    m2 = parse_manifest(nested, BASE + "main.mpd")
+    resolve_manifest(m2, fetch)
+    assert fetch.asked == [BASE + "audio.xml", BASE + "ad.xml"]
+    assert [p.id for p in m2.periods] == ["main1", "ad", "main2"]
+    # Wrong kind of fragment for an AdaptationSet: left out, said.
+    m3 = parse_manifest(text, BASE + "main.mpd")
+    resolve_manifest(m3, Files({BASE + "audio.xml": AD}))
+    assert len(m3.periods[0].adaptation_sets) == 1
+    assert any("does not start with an AdaptationSet element" in w for w in m3.warnings)
+
+
+def test_a_failed_remote_element_is_asked_for_once_while_the_others_resolve():
+    text = mpd('<Period xlink:href="ad.xml"/>').replace(
+        '</AdaptationSet>\n  </Period>', '</AdaptationSet>\n    <AdaptationSet xlink:href="gone.xml"/>\n  </Period>', 1)
+    m = parse_manifest(text, BASE + "main.mpd")
+    fetch = Files({BASE + "ad.xml": AD})
+    resolve_manifest(m, fetch)
+    assert sorted(fetch.asked) == [BASE + "ad.xml", BASE + "gone.xml"]  # once each
+    assert [p.id for p in m.periods] == ["main1", "ad", "main2"]
+    assert sum("'gone.xml' could not be fetched" in w for w in m.warnings) == 1

@@ -21,7 +21,7 @@ Tolerated, with a warning in ``Manifest.warnings``:
 - a remote (``xlink:href``) Period: kept with its timing and no AdaptationSet
   (``Period.remote_href``) until the manifest is resolved, which fetches it and re-reads
   the MPD with it in place (``player.manifest.xlink``); a remote AdaptationSet: skipped
-  (parsing fetches nothing); a
+  until then, likewise; a
   Period with no ``@start`` after one with no ``@duration`` (ISO/IEC 23009-1 example G.11)
   is placed by counting back from the next ``@start`` or the presentation's end;
 - ``@bandwidth="0"`` (schema-valid) or no ``@bandwidth`` at all (required, but every major
@@ -111,8 +111,9 @@ def parse_mpd(data: bytes | str, source: str, *, url: str | None = None, limits:
     is what relative BaseURLs resolve against."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    m = _MpdReader(data, source, url or source_url(source), limits).read()
-    if any(p.remote_href for p in m.periods):
+    reader = _MpdReader(data, source, url or source_url(source), limits)
+    m = reader.read()
+    if reader.remote_elements or any(p.remote_href for p in m.periods):
         m.extra["mpd_bytes"] = data  # for resolving them (player.manifest.xlink)
     return m
 
@@ -125,6 +126,7 @@ class _MpdReader(Reader):
         self.n_reps = 0
         self._timelines: dict[tuple, Timing] = {}
         self.bulk = Bulk()
+        self.remote_elements = False  # a remote AdaptationSet was seen (xlink:href)
 
     def attrs(self, el: minidom.Element, where: str) -> Attrs:
         return Attrs(el, where, self.source, self.limits, self.warn)
@@ -358,7 +360,9 @@ class _MpdReader(Reader):
         where = f"{pwhere}/AdaptationSet[{j + 1}]" + (f"(id={aid})" if aid else "")
         href = _xlink_href(el)
         if href is not None:
-            self.warn(f"{where}: remote AdaptationSet (xlink:href={href.strip()!r}) not fetched; skipped")
+            if href.strip() != RESOLVE_TO_ZERO:
+                self.remote_elements = True
+                self.warn(f"{where}: remote AdaptationSet (xlink:href={href.strip()!r}) not fetched; skipped")
             return None
         rep_els = children(el, "Representation")
         ctype = self._content_type(el, node, rep_els)

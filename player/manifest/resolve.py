@@ -127,7 +127,8 @@ def _xlink_todo(m: Manifest) -> list[RemotePeriod]:
     data = m.extra.get("mpd_bytes")
     if m.format != "dash" or data is None:
         return []
-    return remote_periods(data, m.url)
+    failed = m.extra.get("xlink_failed", set())
+    return [rp for rp in remote_periods(data, m.url) if rp.url not in failed]
 
 
 def _xlink_apply(m: Manifest, todo: list[RemotePeriod], results: list[bytes | BaseException], limits: Limits) -> None:
@@ -137,23 +138,25 @@ def _xlink_apply(m: Manifest, todo: list[RemotePeriod], results: list[bytes | Ba
 
     fetched: dict[RemotePeriod, bytes] = {}
     failed: list[str] = []
+    failed_urls = set(m.extra.get("xlink_failed", set()))  # never asked for twice
     for rp, body in zip(todo, results):
+        if isinstance(body, BaseException) or fragment_problem(body, rp.kind) is not None:
+            failed_urls.add(rp.url)
         if isinstance(body, BaseException):
-            failed.append(f"remote Period {rp.href!r} could not be fetched ({' '.join(str(body).split()) or type(body).__name__}); its content is unknown")
+            failed.append(f"remote {rp.kind} {rp.href!r} could not be fetched ({' '.join(str(body).split()) or type(body).__name__}); its content is unknown")
             continue
-        problem = fragment_problem(body)
+        problem = fragment_problem(body, rp.kind)
         if problem is not None:
-            failed.append(f"remote Period {rp.url}: the fetched content {problem}; its content is unknown")
+            failed.append(f"remote {rp.kind} {rp.url}: the fetched content {problem}; its content is unknown")
             continue
         fetched[rp] = body
     if fetched:
         new = parse_mpd(splice(m.extra["mpd_bytes"], fetched), m.source, url=m.url, limits=limits)
         for f in dataclass_fields(Manifest):
             setattr(m, f.name, getattr(new, f.name))
+    m.extra["xlink_failed"] = failed_urls
     for w in failed:
         m.warn(w)
-    if not fetched:
-        m.extra.pop("mpd_bytes", None)  # nothing more will come of it: stop trying
 
 
 def _xlink_rounds(m: Manifest) -> Iterator[list[RemotePeriod]]:
@@ -163,7 +166,7 @@ def _xlink_rounds(m: Manifest) -> Iterator[list[RemotePeriod]]:
             return
         yield todo
     if _xlink_todo(m):
-        m.warn(f"remote Periods nested deeper than {MAX_DEPTH} levels are not fetched")
+        m.warn(f"remote elements nested deeper than {MAX_DEPTH} levels are not fetched")
         m.extra.pop("mpd_bytes", None)
 
 

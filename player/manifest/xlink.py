@@ -1,4 +1,4 @@
-"""Remote Periods: DASH XLink resolution (ISO/IEC 23009-1 5.5).
+"""Remote Periods and AdaptationSets: DASH XLink resolution (ISO/IEC 23009-1 5.5).
 
 A Period may live elsewhere: ``<Period xlink:href="ad-break.xml" xlink:actuate="onLoad"/>``
 says "fetch this and put what it holds here" (server-side ad insertion and multi-source
@@ -9,8 +9,9 @@ fetches each remote Period and re-reads the MPD with the fetched content in its 
 
 What the standard says and what we do:
 
-- The remote resource is a fragment of zero or more Period elements (5.5.3); zero is how
-  a server removes a Period (like ``urn:mpeg:dash:resolve-to-zero:2013``). Its elements
+- Periods and AdaptationSets may be remote (the two elements 5.5 allows xlink on that
+  carry media). The remote resource is a fragment of zero or more elements of the same
+  kind (5.5.3); zero is how a server removes one (like ``urn:mpeg:dash:resolve-to-zero:2013``). Its elements
   replace the referring element; they inherit the MPD's namespaces, which a textual
   splice gives them for free (a fragment usually declares none).
 - ``xlink:actuate`` is ``onLoad`` (resolve when the MPD is loaded) or ``onRequest`` (the
@@ -37,16 +38,24 @@ _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
 _LEADING_COMMENTS = re.compile(rb"^(\s*<!--.*?-->)*\s*", re.S)
 
 
+# Where each kind of remote element may stand: its depth below the document (MPD = 0).
+REMOTE_KINDS = {"Period": 1, "AdaptationSet": 2}
+
+
 @dataclass(frozen=True)
 class RemotePeriod:
+    """A remote element (a Period, or an AdaptationSet: ``kind``) in the MPD's bytes."""
+
     start: int  # byte offsets of the element in the MPD, end exclusive
     end: int
     href: str  # as written
     url: str  # resolved against the MPD URL
+    kind: str = "Period"
 
 
 def remote_periods(data: bytes, mpd_url: str) -> list[RemotePeriod]:
-    """The MPD's Period children with an ``xlink:href`` (other than resolve-to-zero)."""
+    """The MPD's Periods and AdaptationSets with an ``xlink:href`` (other than
+    resolve-to-zero); an AdaptationSet inside a remote Period waits for its Period."""
     out: list[RemotePeriod] = []
     stack: list[tuple[str, int, str | None]] = []  # (local name, start offset, href)
     parser = expat.ParserCreate()
@@ -54,7 +63,8 @@ def remote_periods(data: bytes, mpd_url: str) -> list[RemotePeriod]:
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rsplit(":", 1)[-1]
         href = None
-        if local == "Period" and len(stack) == 1:
+        # Inside a remote element nothing else is: its content is replaced as a whole.
+        if REMOTE_KINDS.get(local) == len(stack) and not any(h for _, _, h in stack):
             for k, v in attrs.items():
                 if k == "href" or k.endswith(":href"):
                     href = v.strip()
@@ -72,7 +82,7 @@ def remote_periods(data: bytes, mpd_url: str) -> list[RemotePeriod]:
         else:  # ... </Period>: the end event is at the end tag
             close = data.find(b">", parser.CurrentByteIndex)
             stop = close + 1
-        out.append(RemotePeriod(begin, stop, href, urljoin(mpd_url, href)))
+        out.append(RemotePeriod(begin, stop, href, urljoin(mpd_url, href), local))
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -83,16 +93,16 @@ def remote_periods(data: bytes, mpd_url: str) -> list[RemotePeriod]:
     return out
 
 
-def fragment_problem(body: bytes) -> str | None:
-    """Why ``body`` cannot stand in for a Period element, or None."""
+def fragment_problem(body: bytes, kind: str = "Period") -> str | None:
+    """Why ``body`` cannot stand in for a ``kind`` element, or None."""
     text = _LEADING_COMMENTS.sub(b"", _XML_DECL.sub(b"", body.lstrip(b"\xef\xbb\xbf")))
     if not text.strip():
         return None  # zero Periods: the Period is removed
     if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
         return "declares a DTD or entities"
     first = _TAG.match(text)
-    if first is None or first.group(0)[1:].split(maxsplit=1)[0].rsplit(b":", 1)[-1].rstrip(b"/>") != b"Period":
-        return "does not start with a Period element"
+    if first is None or first.group(0)[1:].split(maxsplit=1)[0].rsplit(b":", 1)[-1].rstrip(b"/>") != kind.encode():
+        return f"does not start with an {kind} element" if kind[0] in "AEIOU" else f"does not start with a {kind} element"
     return None
 
 
