@@ -86,7 +86,7 @@ def test_zero_periods_remove_it_and_failures_leave_it_with_a_warning():
         assert to_title(m).video.n_segments == 10
 
 
-def test_nested_remote_periods_are_followed_to_a_bound():
+def test_nested_remote_elements_are_followed_to_a_bound():
     inner = AD.replace(b'<Period id="ad"', b'<Period id="ad-inner"')
     outer = b'<Period xlink:href="inner.xml"/>'
     m = parse_manifest(mpd('<Period xlink:href="outer.xml"/>'), BASE + "main.mpd")

@@ -21,7 +21,7 @@ from player.manifest.errors import DEFAULT_LIMITS, Limits, ManifestError
 from player.manifest.model import ListLocator, Manifest, PendingFetch, Representation, Segments
 from player.manifest.sidx import parse_sidx, scan_for_sidx
 from player.manifest.urls import is_remote
-from player.manifest.xlink import MAX_DEPTH, RemotePeriod, fragment_problem, remote_periods, splice
+from player.manifest.xlink import MAX_DEPTH, RemoteElement, fragment_problem, remote_elements, splice
 
 Fetcher = Callable[[str, "tuple[int, int] | None"], bytes]
 AsyncFetcher = Callable[[str, "tuple[int, int] | None"], Awaitable[bytes]]
@@ -123,20 +123,20 @@ def _apply_playlist(m: Manifest, rep: Representation, pending: PendingFetch, bod
             m.duration_s = sub.duration_s
 
 
-def _xlink_todo(m: Manifest) -> list[RemotePeriod]:
+def _xlink_todo(m: Manifest) -> list[RemoteElement]:
     data = m.extra.get("mpd_bytes")
     if m.format != "dash" or data is None:
         return []
     failed = m.extra.get("xlink_failed", set())
-    return [rp for rp in remote_periods(data, m.url) if rp.url not in failed]
+    return [rp for rp in remote_elements(data, m.url) if rp.url not in failed]
 
 
-def _xlink_apply(m: Manifest, todo: list[RemotePeriod], results: list[bytes | BaseException], limits: Limits) -> None:
+def _xlink_apply(m: Manifest, todo: list[RemoteElement], results: list[bytes | BaseException], limits: Limits) -> None:
     """Re-read ``m`` with each fetched remote Period in place (``m`` is updated in place,
     so every holder of it sees the resolved presentation)."""
     from player.manifest.dash import parse_mpd
 
-    fetched: dict[RemotePeriod, bytes] = {}
+    fetched: dict[RemoteElement, bytes] = {}
     failed: list[str] = []
     failed_urls = set(m.extra.get("xlink_failed", set()))  # never asked for twice
     for rp, body in zip(todo, results):
@@ -159,7 +159,7 @@ def _xlink_apply(m: Manifest, todo: list[RemotePeriod], results: list[bytes | Ba
         m.warn(w)
 
 
-def _xlink_rounds(m: Manifest) -> Iterator[list[RemotePeriod]]:
+def _xlink_rounds(m: Manifest) -> Iterator[list[RemoteElement]]:
     for _ in range(MAX_DEPTH):
         todo = _xlink_todo(m)
         if not todo:
@@ -224,7 +224,7 @@ async def resolve_manifest_async(m: Manifest, fetch: AsyncFetcher | None = None,
             if count > limits.max_fetches:
                 raise ManifestError(f"more than {limits.max_fetches} sub-resource fetches", m.source)
 
-            async def remote(rp: RemotePeriod) -> bytes:
+            async def remote(rp: RemoteElement) -> bytes:
                 async with sem:
                     return await fetch(rp.url, None)  # type: ignore[misc]
 

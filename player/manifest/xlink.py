@@ -43,7 +43,7 @@ REMOTE_KINDS = {"Period": 1, "AdaptationSet": 2}
 
 
 @dataclass(frozen=True)
-class RemotePeriod:
+class RemoteElement:
     """A remote element (a Period, or an AdaptationSet: ``kind``) in the MPD's bytes."""
 
     start: int  # byte offsets of the element in the MPD, end exclusive
@@ -53,10 +53,10 @@ class RemotePeriod:
     kind: str = "Period"
 
 
-def remote_periods(data: bytes, mpd_url: str) -> list[RemotePeriod]:
+def remote_elements(data: bytes, mpd_url: str) -> list[RemoteElement]:
     """The MPD's Periods and AdaptationSets with an ``xlink:href`` (other than
     resolve-to-zero); an AdaptationSet inside a remote Period waits for its Period."""
-    out: list[RemotePeriod] = []
+    out: list[RemoteElement] = []
     stack: list[tuple[str, int, str | None]] = []  # (local name, start offset, href)
     parser = expat.ParserCreate()
 
@@ -82,7 +82,7 @@ def remote_periods(data: bytes, mpd_url: str) -> list[RemotePeriod]:
         else:  # ... </Period>: the end event is at the end tag
             close = data.find(b">", parser.CurrentByteIndex)
             stop = close + 1
-        out.append(RemotePeriod(begin, stop, href, urljoin(mpd_url, href), local))
+        out.append(RemoteElement(begin, stop, href, urljoin(mpd_url, href), local))
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -106,7 +106,7 @@ def fragment_problem(body: bytes, kind: str = "Period") -> str | None:
     return None
 
 
-def splice(data: bytes, fetched: dict[RemotePeriod, bytes]) -> bytes:
+def splice(data: bytes, fetched: dict[RemoteElement, bytes]) -> bytes:
     """``data`` with each remote Period replaced by its fetched fragment."""
     out = []
     at = 0
