@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -84,7 +85,7 @@ async def test_a_player_with_a_wrong_clock_follows_the_stubs_live_edge():
     speed = 20.0
     t = Topology(titles=[TitleSpec("lv", segments=40, segment_duration_s=2.0, live=True)], speed=speed, edge_count=1)
     async with Stack(t) as s:
-        await time_passes(12.0 / speed)  # 12 s of event time: segments 1-6 exist
+        await asyncio.sleep(12.0 / speed)  # 12 s of event time: segments 1-6 exist
         pb = await request_playback(s.control_url, s.api_key, "lv")
         url = pb["edges"][0]["base_url"] + "/titles/lv/manifest.mpd"
         async with aiohttp.ClientSession() as http:
@@ -107,11 +108,6 @@ async def test_a_player_with_a_wrong_clock_follows_the_stubs_live_edge():
             # fast clock would claim all 40).
             assert before <= title.meta["live_edge_number"] <= after < 40
 
-
-async def time_passes(wall_s: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(wall_s)
 
 
 @pytest.mark.asyncio

@@ -381,11 +381,8 @@ class _HlsReader(Reader):
                 gap = True
             elif tag == "#EXT-X-PROGRAM-DATE-TIME":
                 pdt = value.strip()
-            elif tag == "#EXT-X-DATERANGE":
-                problem = daterange_problem(value)
-                if problem is not None:
-                    self.warn(f"line {i + 1}: #EXT-X-DATERANGE {problem}; ignored")
-                    continue  # not handed to m3u8: it would raise
+            elif tag == "#EXT-X-DATERANGE" and self._bad_daterange(value, i):
+                continue  # not handed to m3u8: it would raise
             elif tag == "#EXT-X-KEY":
                 attrs = attribute_list(value)
                 method = attrs.get("METHOD", "")
@@ -471,13 +468,19 @@ class _HlsReader(Reader):
                 for req in ("TYPE", "GROUP-ID", "NAME"):
                     if req not in attrs:
                         raise self.err(i, f"#EXT-X-MEDIA has no {req} (required)")
-            if s.startswith("#EXT-X-DATERANGE:") and (problem := daterange_problem(s.partition(":")[2])):
-                self.warn(f"line {i + 1}: #EXT-X-DATERANGE {problem}; ignored")
+            if s.startswith("#EXT-X-DATERANGE:") and self._bad_daterange(s.partition(":")[2], i):
                 i += 1
                 continue
             if s:
                 out.append(s)
             i += 1
+
+    def _bad_daterange(self, value: str, i: int) -> bool:
+        """A DATERANGE m3u8 cannot take on line ``i``: warned about, to be left out."""
+        problem = daterange_problem(value)
+        if problem is not None:
+            self.warn(f"line {i + 1}: #EXT-X-DATERANGE {problem}; ignored")
+        return problem is not None
 
     def _clean_variant_attrs(self, attrs: dict[str, str], i: int) -> dict[str, str]:
         clean = dict(attrs)

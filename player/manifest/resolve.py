@@ -132,7 +132,7 @@ def _xlink_todo(m: Manifest) -> list[RemoteElement]:
 
 
 def _xlink_apply(m: Manifest, todo: list[RemoteElement], results: list[bytes | BaseException], limits: Limits) -> None:
-    """Re-read ``m`` with each fetched remote Period in place (``m`` is updated in place,
+    """Re-read ``m`` with each fetched remote element in place (``m`` is updated in place,
     so every holder of it sees the resolved presentation)."""
     from player.manifest.dash import parse_mpd
 
@@ -140,16 +140,14 @@ def _xlink_apply(m: Manifest, todo: list[RemoteElement], results: list[bytes | B
     failed: list[str] = []
     failed_urls = set(m.extra.get("xlink_failed", set()))  # never asked for twice
     for rp, body in zip(todo, results):
-        if isinstance(body, BaseException) or fragment_problem(body, rp.kind) is not None:
-            failed_urls.add(rp.url)
         if isinstance(body, BaseException):
             failed.append(f"remote {rp.kind} {rp.href!r} could not be fetched ({' '.join(str(body).split()) or type(body).__name__}); its content is unknown")
-            continue
-        problem = fragment_problem(body, rp.kind)
-        if problem is not None:
+        elif (problem := fragment_problem(body, rp.kind)) is not None:
             failed.append(f"remote {rp.kind} {rp.url}: the fetched content {problem}; its content is unknown")
+        else:
+            fetched[rp] = body
             continue
-        fetched[rp] = body
+        failed_urls.add(rp.url)
     if fetched:
         new = parse_mpd(splice(m.extra["mpd_bytes"], fetched), m.source, url=m.url, limits=limits)
         for f in dataclass_fields(Manifest):
@@ -229,7 +227,7 @@ async def resolve_manifest_async(m: Manifest, fetch: AsyncFetcher | None = None,
                     return await fetch(rp.url, None)  # type: ignore[misc]
 
             got = await asyncio.gather(*(remote(rp) for rp in xtodo), return_exceptions=True)
-            _xlink_apply(m, xtodo, [g if isinstance(g, (bytes, BaseException)) else bytes(g) for g in got], limits)
+            _xlink_apply(m, xtodo, got, limits)
         while True:
             todo = [(r, p) for r, p in m.pending() if only is None or only(r)]
             if not todo:

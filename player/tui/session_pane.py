@@ -134,14 +134,15 @@ class SessionPane(Vertical):
         # A frame at a time already sampled (paused, or a timer tick between two moves of
         # a test's clock) adds no sample: a repeated point would reweigh its bucket's mean,
         # so what the charts show would depend on how often the screen refreshed.
+        estimate = src.estimate_bps()
         if events or t != self._prev_t or self._first:
             self._first = False
             buffer.add_level(t, status.buffer_s)
             rungs.add_playing(t, status.playing_rung)
-            tp.add_estimate(t, src.estimate_bps())
+            tp.add_estimate(t, estimate)
+        else:
+            rungs.playing_rung, tp.estimate_bps = status.playing_rung, estimate
         buffer.show(status.buffer_s, status.state)
-        rungs.playing_rung = status.playing_rung
-        tp.estimate_bps = src.estimate_bps()
         if status.state == STALLED:
             start = self._stall_from if self._stall_from is not None else self._prev_t
             for c in self.charts:
